@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from clinicians.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo_clinic
+
+
+class Command(BaseCommand):
+    help = "Create (or leave as it is) the demo clinic with its admin and therapists."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clinic = seed_demo_clinic()
+        self.stdout.write(f"Demo clinic: {clinic.name}")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.role:<10} {login.email}  password: {DEMO_PASSWORD}")

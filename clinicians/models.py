@@ -1,0 +1,164 @@
+"""Clinics, staff users and the audit log.
+
+Clients (patients) and caseloads are added by their own migration; nothing here assumes
+their shape, so later migrations only add.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Clinic(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Clinic admin")
+    THERAPIST = "therapist", _("Therapist")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("A staff user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password", "clinic"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        # Superusers run the server, not a clinic: they reach Django admin only.
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        extra.setdefault("role", Role.ADMIN)
+        return self._create(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Sign-in is case-insensitive on the email address.
+        return self.get(email__iexact=(username or "").strip())
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff user: a clinic admin or a therapist. Clients never have an account."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown to clients on their questionnaire, e.g. 'Dr. Rivera'."),
+    )
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        null=True,
+        blank=True,
+        help_text=_("Every clinic admin and therapist belongs to exactly one clinic."),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("Django admin access"),
+        default=False,
+        help_text=_("Only superusers (operators) should have this."),
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["display_name", "email"]
+        constraints = [
+            # A clinic admin or therapist without a clinic would see nothing and own
+            # nothing; only operators (superusers) stand outside every clinic.
+            models.CheckConstraint(
+                condition=models.Q(clinic__isnull=False) | models.Q(is_superuser=True),
+                name="staff_user_has_clinic_unless_superuser",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN and self.clinic_id is not None
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.is_active and self.role == Role.THERAPIST and self.clinic_id is not None
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.display_name or self.email
+
+
+class AuditEvent(models.Model):
+    """One append-only line of the audit log: who did what to which record, and when.
+
+    It never holds clinical values (answers, scores): only references to the objects.
+    Rows are written by `clinicians.audit.record` and never updated or deleted by the
+    application; see `save` and `delete` below.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too, so the line still reads right if the actor is renamed.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-at"]), models.Index(fields=["actor", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("The audit log is append-only: an event cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("The audit log is append-only: an event cannot be deleted.")

@@ -1,0 +1,75 @@
+"""The fixed cast every test can call on.
+
+Clinic A ("Northside") has an admin and two therapists; clinic B ("Southside") has its
+own admin. Later fixtures add clients to each caseload.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from clinicians.models import Clinic, Role, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate limits and lockout counters live in the cache; no test inherits another's.
+    cache.clear()
+
+
+@pytest.fixture
+def clinic_a(db: None) -> Clinic:
+    return Clinic.objects.create(name="Northside Therapy", slug="northside")
+
+
+@pytest.fixture
+def clinic_b(db: None) -> Clinic:
+    return Clinic.objects.create(name="Southside Therapy", slug="southside")
+
+
+def make_staff(clinic: Clinic, email: str, role: str, name: str) -> User:
+    return User.objects.create_user(
+        email=email, password=PASSWORD, clinic=clinic, role=role, display_name=name
+    )
+
+
+@pytest.fixture
+def admin_a(clinic_a: Clinic) -> User:
+    return make_staff(clinic_a, "admin@northside.test", Role.ADMIN, "Ada Admin")
+
+
+@pytest.fixture
+def therapist_a1(clinic_a: Clinic) -> User:
+    return make_staff(clinic_a, "tess@northside.test", Role.THERAPIST, "Tess Therapist")
+
+
+@pytest.fixture
+def therapist_a2(clinic_a: Clinic) -> User:
+    return make_staff(clinic_a, "theo@northside.test", Role.THERAPIST, "Theo Therapist")
+
+
+@pytest.fixture
+def admin_b(clinic_b: Clinic) -> User:
+    return make_staff(clinic_b, "admin@southside.test", Role.ADMIN, "Bea Admin")
+
+
+@pytest.fixture
+def cast(admin_a: User, therapist_a1: User, therapist_a2: User, admin_b: User) -> dict[str, User]:
+    return {
+        "admin": admin_a,
+        "therapist": therapist_a1,
+        "other_therapist": therapist_a2,
+        "other_admin": admin_b,
+    }
+
+
+def client_for(user: User | None) -> Client:
+    """A test client signed in as `user` (anonymous for None)."""
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
