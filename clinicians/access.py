@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 
 from . import audit
-from .models import Role, User
+from .models import Patient, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -46,3 +47,43 @@ def role_required(*roles: str) -> Callable[[View], View]:
 admin_required = role_required(Role.ADMIN)
 therapist_required = role_required(Role.THERAPIST)
 staff_required = role_required(Role.ADMIN, Role.THERAPIST)
+
+
+def patients_visible_to(user: User) -> QuerySet[Patient]:
+    """The one queryset every list of clients starts from.
+
+    A clinic admin sees every client of their clinic; a therapist sees the clients
+    currently assigned to them (history with a former client is not access).
+    """
+    if not user.is_authenticated or user.clinic_id is None or not user.is_active:
+        return Patient.objects.none()
+    qs = Patient.objects.filter(clinic_id=user.clinic_id)
+    if user.role == Role.ADMIN:
+        return qs
+    if user.role == Role.THERAPIST:
+        # One current assignment per client (a database constraint), so no duplicates.
+        return qs.filter(assignments__therapist=user, assignments__ended_at__isnull=True)
+    return Patient.objects.none()
+
+
+def get_client_for(user: User, pk: int | str) -> Patient:
+    """The client `pk` if `user` may see it; 404 otherwise (never reveal it exists)."""
+    try:
+        return patients_visible_to(user).get(pk=int(pk))
+    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such client.") from exc
+
+
+def therapists_of(user: User) -> QuerySet[User]:
+    """The therapists of `user`'s clinic (active and deactivated)."""
+    if user.clinic_id is None:
+        return User.objects.none()
+    return User.objects.filter(clinic_id=user.clinic_id, role=Role.THERAPIST)
+
+
+def get_therapist_for(user: User, pk: int | str) -> User:
+    """A therapist of the admin's own clinic; 404 for anyone else's."""
+    try:
+        return therapists_of(user).get(pk=int(pk))
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such therapist.") from exc

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .models import AuditEvent, Clinic, User
+from .models import AuditEvent, Clinic, Patient, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -28,7 +28,11 @@ def record(
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
     actor_label: str = "",
+    patient: Patient | None = None,
 ) -> AuditEvent:
+    """Append one line to the audit log. Never pass clinical values in `detail`."""
+    if patient is None and isinstance(obj, Patient):
+        patient = obj
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or obj.pk
@@ -41,6 +45,7 @@ def record(
         actor=actor,
         actor_label=actor_label or (actor.email if actor else ""),
         clinic=clinic,
+        patient=patient,
         object_type=object_type,
         object_id=str(object_id) if object_id != "" else "",
         ip=client_ip(request),

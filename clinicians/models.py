@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,35 @@ class Clinic(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Clinic settings. Form codes are plain strings: the instrument registry lives in
+    # `assessments`, which this app must not import; `assessments` validates them.
+    default_client_form = models.CharField(
+        _("default client form"), max_length=60, default="wai-sr-client"
+    )
+    default_therapist_form = models.CharField(
+        _("default therapist form"), max_length=60, default="wai-s-therapist"
+    )
+    invitation_expiry_days = models.PositiveSmallIntegerField(
+        _("questionnaire links expire after (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    reminder_delay_days = models.PositiveSmallIntegerField(
+        _("send one reminder after (days)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    low_pomp_threshold = models.PositiveSmallIntegerField(
+        _("flag totals below (POMP, 0–100)"),
+        default=60,
+        validators=[MaxValueValidator(100)],
+    )
+    overdue_days = models.PositiveSmallIntegerField(
+        _("flag as overdue after (days without a questionnaire)"),
+        default=21,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -125,6 +156,88 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name or self.email
 
 
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DISCHARGED = "discharged", _("Discharged")
+
+
+class Patient(models.Model):
+    """A client of the clinic (the UI says "client"). Never deleted: discharged instead."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    code = models.CharField(
+        _("client code"),
+        max_length=40,
+        help_text=_("The clinic's own identifier for this client, unique within the clinic."),
+    )
+    display_name = models.CharField(_("name"), max_length=120, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=10, default="en")
+    status = models.CharField(
+        _("status"), max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    activated_on = models.DateField(_("active since"), default=timezone.localdate)
+    discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            # Codes are compared without regard to case: "c-01" and "C-01" are one client.
+            models.UniqueConstraint("clinic", Lower("code"), name="client_code_unique_in_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(status="active", discharged_on__isnull=True)
+                | models.Q(status="discharged", discharged_on__isnull=False),
+                name="client_discharge_date_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "status", "code"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == PatientStatus.ACTIVE
+
+
+class CaseAssignment(models.Model):
+    """One therapist treating one client for a stretch of time. History is kept for good."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assignments")
+    therapist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # The database, not the application, guarantees one current therapist, so
+            # two admins assigning at the same moment cannot both win.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_therapist_per_client",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="assignment_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["therapist", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} → {self.therapist}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+
 class AuditEvent(models.Model):
     """One append-only line of the audit log: who did what to which record, and when.
 
@@ -143,6 +256,10 @@ class AuditEvent(models.Model):
     # Kept as text too, so the line still reads right if the actor is renamed.
     actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60, db_index=True)
+    # The client a line concerns, when there is one, so a client's history is one query.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -150,7 +267,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["clinic", "-at"]), models.Index(fields=["actor", "-at"])]
+        indexes = [
+            models.Index(fields=["clinic", "-at"]),
+            models.Index(fields=["actor", "-at"]),
+            models.Index(fields=["patient", "-at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

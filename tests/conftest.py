@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from clinicians.models import Clinic, Role, User
+from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -65,6 +65,42 @@ def cast(admin_a: User, therapist_a1: User, therapist_a2: User, admin_b: User) -
         "other_therapist": therapist_a2,
         "other_admin": admin_b,
     }
+
+
+def make_client(clinic: Clinic, code: str, therapist: User | None = None, **extra) -> Patient:
+    patient = Patient.objects.create(clinic=clinic, code=code, **extra)
+    if therapist is not None:
+        CaseAssignment.objects.create(patient=patient, therapist=therapist)
+    return patient
+
+
+@pytest.fixture
+def client_a1(therapist_a1: User) -> Patient:
+    """On Tess's caseload in clinic A."""
+    return make_client(
+        therapist_a1.clinic,
+        "A-001",
+        therapist_a1,
+        display_name="Alice Client",
+        email="alice@example.test",
+    )
+
+
+@pytest.fixture
+def client_a2(therapist_a2: User) -> Patient:
+    """On Theo's caseload in clinic A."""
+    return make_client(therapist_a2.clinic, "A-002", therapist_a2, display_name="Aaron Client")
+
+
+@pytest.fixture
+def client_b1(clinic_b: Clinic) -> Patient:
+    """In clinic B, on nobody's caseload."""
+    return make_client(clinic_b, "B-001", display_name="Bella Client")
+
+
+@pytest.fixture
+def clients(client_a1: Patient, client_a2: Patient, client_b1: Patient) -> dict[str, Patient]:
+    return {"own": client_a1, "colleagues": client_a2, "other_clinic": client_b1}
 
 
 def client_for(user: User | None) -> Client:
