@@ -1,6 +1,23 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
 
 
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "Assessments"
+
+    def ready(self) -> None:
+        # Load every instrument definition at start-up, so that a malformed file in the
+        # clinic's folder stops the process with its name and the reason, rather than
+        # surfacing later as a failed or wrong score.
+        from django.conf import settings
+
+        from .registry import InstrumentError, configure_registry
+
+        folder = getattr(settings, "ALLIANCE_INSTRUMENTS_DIR", "") or ""
+        try:
+            configure_registry(Path(folder) if folder.strip() else None)
+        except InstrumentError as exc:
+            raise ImproperlyConfigured(f"cannot load the instrument definitions: {exc}") from exc
