@@ -72,6 +72,11 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# No page takes more than a few kilobytes of form fields (files are counted apart), so
+# anything near this is refused with the plain 400 page before a view sees it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

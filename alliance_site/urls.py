@@ -53,6 +53,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+handler400 = "alliance_site.views.error_400"
 handler403 = "alliance_site.views.error_403"
 handler404 = "alliance_site.views.error_404"
 handler500 = "alliance_site.views.error_500"

@@ -22,6 +22,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("clinicians:therapist_home")
 
 
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", status=403)
 

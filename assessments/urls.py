@@ -1,3 +1,43 @@
+from django.urls import path
+
+from .views import client, console, staff
+
 app_name = "assessments"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Clients (no sign-in)
+    path("q/<str:token>", client.open_link, name="open_link"),
+    path("q/", client.questionnaire, name="questionnaire"),
+    path("q-done/", client.questionnaire_done, name="questionnaire_done"),
+    path("kiosk", client.kiosk, name="kiosk"),
+    path("kiosk/questionnaire/", client.kiosk_questionnaire, name="kiosk_questionnaire"),
+    path("kiosk/thanks/", client.kiosk_done, name="kiosk_done"),
+    path("kiosk/reset/", client.kiosk_reset, name="kiosk_reset"),
+    # Staff
+    path("clients/<str:pk>/", staff.client_detail, name="client"),
+    path("clients/<str:pk>/questionnaires/new/", staff.request_new, name="request_new"),
+    path("clients/<str:pk>/own-rating/", staff.self_rating, name="self_rating"),
+    path("clients/<str:pk>/paper/", staff.paper_entry, name="paper_entry"),
+    path("questionnaires/<str:pk>/", staff.administration_detail, name="administration"),
+    path(
+        "questionnaires/<str:pk>/withdraw/",
+        staff.administration_revoke_view,
+        name="administration_revoke",
+    ),
+    path(
+        "questionnaires/<str:pk>/new-link/",
+        staff.administration_new_link_view,
+        name="administration_new_link",
+    ),
+    path(
+        "questionnaires/<str:pk>/email/",
+        staff.administration_email_view,
+        name="administration_email",
+    ),
+    path("responses/<str:pk>/correct/", staff.response_correct_view, name="response_correct"),
+    # Clinic admin
+    path("console/settings/", console.clinic_settings, name="clinic_settings"),
+    path("console/kiosks/", console.kiosks, name="kiosks"),
+    path("console/kiosks/enrol/", console.kiosk_enrol_view, name="kiosk_enrol"),
+    path("console/kiosks/<str:pk>/revoke/", console.kiosk_revoke_view, name="kiosk_revoke"),
+]

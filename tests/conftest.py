@@ -12,6 +12,10 @@ from django.test import Client
 
 from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 
+# Fixtures of the questionnaire tests (an issued link, ...) are shared with the browser
+# tests, so they are registered for the whole suite.
+pytest_plugins = ["tests.questionnaires.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

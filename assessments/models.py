@@ -1,0 +1,257 @@
+"""Questionnaires: administrations, their links, responses, answers and scores.
+
+An administration is one request for one form, for one client and occasion, filled in
+once. A response is what was filled in; a staff correction adds a new version and keeps
+the old one. Scores are stored with each response so dashboards read them directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicians.models import Clinic, Patient, User
+
+
+class Rater(models.TextChoices):
+    CLIENT = "client", _("Client")
+    THERAPIST = "therapist", _("Therapist")
+
+
+class OccasionKind(models.TextChoices):
+    INTAKE = "intake", _("Intake")
+    SESSION = "session", _("Session")
+    DISCHARGE = "discharge", _("Discharge")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    LINK = "link", _("Link")
+    KIOSK = "kiosk", _("Waiting-room kiosk")
+    PAPER = "paper", _("Paper form, entered by staff")
+    SELF = "self", _("Therapist's own rating")
+    CORRECTION = "correction", _("Staff correction")
+
+
+class AdministrationStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for answers")
+    COMPLETED = "completed", _("Completed")
+    REVOKED = "revoked", _("Withdrawn")
+
+
+class AdministrationQuerySet(models.QuerySet["Administration"]):
+    def open_now(self) -> AdministrationQuerySet:
+        """Open and not past its expiry: the only ones a client may fill in."""
+        return self.filter(status=AdministrationStatus.OPEN, expires_at__gt=timezone.now())
+
+
+class Administration(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
+    # The therapist whose alliance is rated (named on the client's page).
+    therapist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="administrations")
+    form_code = models.CharField(max_length=60)
+    rater = models.CharField(max_length=10, choices=Rater.choices)
+    occasion = models.CharField(max_length=12, choices=OccasionKind.choices)
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    occasion_note = models.CharField(max_length=80, blank=True)
+    session_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=AdministrationStatus.choices, default=AdministrationStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Kiosk short code: 6 characters without look-alikes, valid for 30 minutes.
+    # NULL, not "", when there is none: the unique constraint ignores NULLs only.
+    short_code = models.CharField(max_length=8, null=True, blank=True)  # noqa: DJ001
+    short_code_expires_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # A therapist's rating points at the client's administration of the same occasion.
+    linked_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="linked_ratings"
+    )
+
+    objects = AdministrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-session_date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "short_code"],
+                condition=models.Q(short_code__isnull=False),
+                name="short_code_unique_in_clinic",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(occasion="session") | models.Q(session_number__isnull=False),
+                name="session_occasion_has_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-session_date"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["therapist", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} for {self.patient} ({self.occasion_label})"
+
+    @property
+    def occasion_label(self) -> str:
+        if self.occasion == OccasionKind.SESSION:
+            return str(_("Session %(n)s")) % {"n": self.session_number}
+        if self.occasion == OccasionKind.OTHER and self.occasion_note:
+            return self.occasion_note
+        return str(self.get_occasion_display())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == AdministrationStatus.OPEN and self.expires_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """open / completed / revoked / expired, as people say it."""
+        return "expired" if self.is_expired else self.status
+
+
+class AccessLink(models.Model):
+    """A questionnaire link. Only the SHA-256 of its token is stored.
+
+    An administration may have several live links (the first one, and the one in a
+    reminder email): the raw token cannot be recovered, so a reminder needs a new one.
+    """
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=20, default="link")
+
+    def __str__(self) -> str:
+        return f"link for administration {self.administration_id}"
+
+
+class Response(models.Model):
+    """One filled-in questionnaire, with its scores. Versions never change in place."""
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="responses"
+    )
+    version = models.PositiveSmallIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    # Staff who typed it in (paper, own rating, correction); null when the client did.
+    entered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    correction_reason = models.CharField(max_length=300, blank=True)
+
+    answered = models.PositiveSmallIntegerField()
+    items = models.PositiveSmallIntegerField()
+    complete = models.BooleanField()
+    prorated = models.BooleanField()
+    goal_sum = models.FloatField(null=True)
+    goal_mean = models.FloatField(null=True)
+    goal_pomp = models.FloatField(null=True)
+    task_sum = models.FloatField(null=True)
+    task_mean = models.FloatField(null=True)
+    task_pomp = models.FloatField(null=True)
+    bond_sum = models.FloatField(null=True)
+    bond_mean = models.FloatField(null=True)
+    bond_pomp = models.FloatField(null=True)
+    total_sum = models.FloatField(null=True)
+    total_mean = models.FloatField(null=True)
+    total_pomp = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["administration", "-version"]
+        constraints = [
+            # One response per administration: a client's submission is always
+            # version 1, so a second one (double click, two tabs) cannot be stored.
+            models.UniqueConstraint(
+                fields=["administration", "version"], name="one_response_version_per_number"
+            ),
+            models.UniqueConstraint(
+                fields=["administration"],
+                condition=models.Q(is_current=True),
+                name="one_current_response_per_administration",
+            ),
+        ]
+        indexes = [models.Index(fields=["administration", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"response v{self.version} to {self.administration_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Answers and scores are immutable once stored; only the is_current flag moves,
+        # and only through `response_correct` with update_fields=["is_current"].
+        if self.pk is not None and kwargs.get("update_fields") != ["is_current"]:
+            raise RuntimeError("A stored response cannot be edited; record a correction.")
+        super().save(*args, **kwargs)
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="answers")
+    item = models.PositiveSmallIntegerField()
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["response", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item"], name="one_answer_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item} = {self.value}"
+
+
+class KioskDevice(models.Model):
+    """A waiting-room tablet enrolled by a clinic admin; recognised by a cookie."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Throttle(models.Model):
+    """A counter for rate limits, in the database so every app process shares it."""
+
+    key = models.CharField(max_length=120)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="one_throttle_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"

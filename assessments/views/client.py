@@ -1,0 +1,301 @@
+"""The client's pages: open a link, fill in the questionnaire, and the kiosk.
+
+No sign-in. A link's token is exchanged at once for a short-lived session holding only
+its hash, and the browser moves to an address without the token.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinicians.models import Clinic
+
+from .. import throttle
+from ..forms import KioskCodeForm, QuestionnaireForm
+from ..models import AccessLink, Administration, AdministrationStatus, Channel, KioskDevice
+from ..registry import get_registry
+from ..scoring import ScoringError
+from ..services import AdministrationClosed, response_submit
+from ..tokens import hash_token, normalise_short_code
+
+SESSION_KEY = "questionnaire"
+KIOSK_SESSION_KEY = "kiosk_questionnaire"
+LINK_SESSION_SECONDS = 2 * 60 * 60
+KIOSK_IDLE_SECONDS = 120
+KIOSK_COOKIE = "alliance_kiosk"
+# Wrong kiosk codes allowed per 10 minutes, per tablet and per clinic.
+KIOSK_WINDOW_SECONDS = 600
+KIOSK_WRONG_PER_DEVICE = 5
+KIOSK_WRONG_PER_CLINIC = 30
+
+
+def _private(response: HttpResponse, *, token_in_url: bool = False) -> HttpResponse:
+    """Headers for every client page: never indexed, never cached.
+
+    The address with the token gets `no-referrer`, so the token cannot leak to any other
+    site. Pages after the redirect carry no token; they keep `same-origin`, because
+    with `no-referrer` browsers send `Origin: null` on the form's POST and the CSRF
+    check (rightly) refuses it.
+    """
+    response["Referrer-Policy"] = "no-referrer" if token_in_url else "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _unavailable(request: HttpRequest, *, token_in_url: bool = False) -> HttpResponse:
+    # One page for unknown, expired, withdrawn and used links: nothing to tell apart.
+    page = render(request, "assessments/client/unavailable.html", status=404)
+    return _private(page, token_in_url=token_in_url)
+
+
+def _live_link(token_hash: str) -> Administration | None:
+    link = (
+        AccessLink.objects.filter(token_hash=token_hash, revoked_at__isnull=True)
+        .select_related("administration__patient__clinic", "administration__therapist")
+        .first()
+    )
+    if link is None:
+        return None
+    administration = link.administration
+    if administration.status != AdministrationStatus.OPEN or administration.is_expired:
+        return None
+    return administration
+
+
+@require_GET
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET never uses the link up: mail scanners and previews open links too."""
+    if len(token) > 100:
+        return _unavailable(request, token_in_url=True)
+    token_hash = hash_token(token)
+    if _live_link(token_hash) is None:
+        return _unavailable(request, token_in_url=True)
+    request.session[SESSION_KEY] = {"link": token_hash}
+    request.session.set_expiry(LINK_SESSION_SECONDS)
+    return _private(redirect("assessments:questionnaire"), token_in_url=True)
+
+
+def _form_page(
+    request: HttpRequest,
+    administration: Administration,
+    *,
+    form: QuestionnaireForm | None,
+    action: str,
+    kiosk: bool,
+) -> HttpResponse:
+    instrument = get_registry().get(administration.form_code)
+    language = administration.patient.preferred_language
+    if form is None:
+        form = QuestionnaireForm(
+            instrument=instrument,
+            therapist_name=administration.therapist.display_name,
+            language=language,
+        )
+    translation = instrument.translation(language)
+    context = {
+        "clinic_name": administration.patient.clinic.name,
+        "therapist_name": administration.therapist.display_name,
+        "form": form,
+        "instrument": instrument,
+        "title": (translation.title if translation and translation.title else instrument.title),
+        "language": translation.language if translation else "en",
+        "action": action,
+        "kiosk": kiosk,
+        "idle_seconds": KIOSK_IDLE_SECONDS,
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return _private(
+        render(request, "assessments/client/questionnaire.html", context, status=status)
+    )
+
+
+def _submit(
+    request: HttpRequest, administration: Administration, *, channel: str, kiosk: bool
+) -> HttpResponse | None:
+    """Validate and store; return a page to show, or None when it was stored."""
+    instrument = get_registry().get(administration.form_code)
+    form = QuestionnaireForm(
+        request.POST,
+        instrument=instrument,
+        therapist_name=administration.therapist.display_name,
+        language=administration.patient.preferred_language,
+    )
+    action = request.path
+    if not form.is_valid():
+        return _form_page(request, administration, form=form, action=action, kiosk=kiosk)
+    try:
+        result = response_submit(
+            administration_id=administration.pk,
+            answers=form.answers(),
+            channel=channel,
+            request=request,
+        )
+    except ScoringError as exc:
+        form.add_error(None, str(exc))
+        return _form_page(request, administration, form=form, action=action, kiosk=kiosk)
+    except AdministrationClosed:
+        return _unavailable(request)
+    if not result.created:
+        return _already_received(request, administration)
+    return None
+
+
+def _already_received(request: HttpRequest, administration: Administration) -> HttpResponse:
+    context = {"clinic_name": administration.patient.clinic.name}
+    return _private(render(request, "assessments/client/already_received.html", context))
+
+
+def _session_administration(request: HttpRequest) -> Administration | None:
+    """The questionnaire this browser opened, whatever its state now."""
+    state = request.session.get(SESSION_KEY)
+    if not isinstance(state, dict) or "link" not in state:
+        return None
+    link = (
+        AccessLink.objects.filter(token_hash=state["link"])
+        .select_related("administration__patient__clinic", "administration__therapist")
+        .first()
+    )
+    return link.administration if link else None
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest) -> HttpResponse:
+    administration = _session_administration(request)
+    if administration is None:
+        return _unavailable(request)
+    if administration.status == AdministrationStatus.COMPLETED:
+        # Back button, second tab, double click: say it arrived; show no answers.
+        return _already_received(request, administration)
+    state = request.session[SESSION_KEY]
+    if _live_link(state["link"]) is None:
+        return _unavailable(request)
+    if request.method == "POST":
+        page = _submit(request, administration, channel=Channel.LINK, kiosk=False)
+        if page is not None:
+            return page
+        return _private(redirect("assessments:questionnaire_done"))
+    return _form_page(request, administration, form=None, action=request.path, kiosk=False)
+
+
+@require_GET
+def questionnaire_done(request: HttpRequest) -> HttpResponse:
+    administration = _session_administration(request)
+    if administration is None or administration.status != AdministrationStatus.COMPLETED:
+        return _unavailable(request)
+    context = {"clinic_name": administration.patient.clinic.name, "kiosk": False}
+    return _private(render(request, "assessments/client/thanks.html", context))
+
+
+# --- kiosk ---------------------------------------------------------------------------
+def _kiosk_device(request: HttpRequest) -> KioskDevice | None:
+    raw = request.COOKIES.get(KIOSK_COOKIE)
+    if not raw or len(raw) > 100:
+        return None
+    device = (
+        KioskDevice.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .select_related("clinic")
+        .first()
+    )
+    return device
+
+
+def _not_enrolled(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "assessments/kiosk/not_enrolled.html", status=403))
+
+
+def _kiosk_session_start(request: HttpRequest, administration: Administration) -> None:
+    # A fresh session per client: nothing of the previous person's visit carries over.
+    request.session.flush()
+    request.session[KIOSK_SESSION_KEY] = administration.pk
+    request.session.set_expiry(KIOSK_IDLE_SECONDS)
+
+
+@require_http_methods(["GET", "POST"])
+def kiosk(request: HttpRequest) -> HttpResponse:
+    device = _kiosk_device(request)
+    if device is None:
+        return _not_enrolled(request)
+    clinic: Clinic = device.clinic
+    KioskDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    form = KioskCodeForm(request.POST or None)
+    limited = False
+    if request.method == "POST" and form.is_valid():
+        device_key = f"kiosk-device:{device.pk}"
+        clinic_key = f"kiosk-clinic:{clinic.pk}"
+        window = KIOSK_WINDOW_SECONDS
+        limited = (
+            throttle.hits(device_key, window_seconds=window) >= KIOSK_WRONG_PER_DEVICE
+            or throttle.hits(clinic_key, window_seconds=window) >= KIOSK_WRONG_PER_CLINIC
+        )
+        if not limited:
+            code = normalise_short_code(form.cleaned_data["code"])
+            administration = (
+                Administration.objects.open_now()
+                .filter(clinic=clinic, short_code=code, short_code_expires_at__gt=timezone.now())
+                .first()
+                if code
+                else None
+            )
+            if administration is not None:
+                _kiosk_session_start(request, administration)
+                return _private(redirect("assessments:kiosk_questionnaire"))
+            throttle.hit(device_key, window_seconds=window)
+            throttle.hit(clinic_key, window_seconds=window)
+            form.add_error(
+                "code",
+                "That code does not work. Check it with your therapist, or ask at the front desk.",
+            )
+    context = {"clinic_name": clinic.name, "form": form, "limited": limited}
+    status = 429 if limited else (400 if form.is_bound and form.errors else 200)
+    return _private(render(request, "assessments/kiosk/code.html", context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+def kiosk_questionnaire(request: HttpRequest) -> HttpResponse:
+    device = _kiosk_device(request)
+    if device is None:
+        return _not_enrolled(request)
+    pk = request.session.get(KIOSK_SESSION_KEY)
+    administration = (
+        Administration.objects.filter(pk=pk, clinic_id=device.clinic_id)
+        .select_related("patient__clinic", "therapist")
+        .first()
+        if isinstance(pk, int)
+        else None
+    )
+    if administration is None:
+        return _private(redirect("assessments:kiosk"))
+    if administration.status == AdministrationStatus.COMPLETED:
+        request.session.flush()
+        return _private(redirect("assessments:kiosk_done"))
+    if administration.state != AdministrationStatus.OPEN:
+        request.session.flush()
+        return _private(redirect("assessments:kiosk"))
+    request.session.set_expiry(KIOSK_IDLE_SECONDS)  # idle time counts from each page
+    if request.method == "POST":
+        page = _submit(request, administration, channel=Channel.KIOSK, kiosk=True)
+        if page is not None:
+            return page
+        request.session.flush()  # the tablet keeps nothing of this client
+        return _private(redirect("assessments:kiosk_done"))
+    return _form_page(request, administration, form=None, action=request.path, kiosk=True)
+
+
+@require_GET
+def kiosk_done(request: HttpRequest) -> HttpResponse:
+    device = _kiosk_device(request)
+    if device is None:
+        return _not_enrolled(request)
+    context = {"clinic_name": device.clinic.name, "kiosk": True}
+    return _private(render(request, "assessments/client/thanks.html", context))
+
+
+@require_GET
+def kiosk_reset(request: HttpRequest) -> HttpResponse:
+    """Where the idle timer sends the tablet: forget the visit, back to the code page."""
+    request.session.flush()
+    return _private(redirect("assessments:kiosk"))

@@ -1,0 +1,95 @@
+"""Clinic admin pages that belong to questionnaires: clinic settings and kiosks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinicians import audit
+from clinicians.access import admin_required
+from clinicians.models import User
+
+from ..forms import ClinicSettingsForm, KioskEnrolForm
+from ..models import KioskDevice
+from ..selectors import clinic_kiosks
+from ..services import kiosk_enrol, kiosk_revoke
+from .client import KIOSK_COOKIE
+
+KIOSK_COOKIE_SECONDS = 400 * 24 * 3600  # browsers cap cookies at 400 days
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@admin_required
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    clinic = _user(request).clinic
+    form = ClinicSettingsForm(request.POST or None, instance=clinic)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record(
+            action="clinic_settings_changed",
+            actor=_user(request),
+            obj=clinic,
+            request=request,
+            detail={"fields": form.changed_data},
+        )
+        messages.success(request, _("The clinic settings were saved."))
+        return redirect("assessments:clinic_settings")
+    return render(
+        request,
+        "assessments/console/settings.html",
+        {"form": form, "nav": "console"},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@admin_required
+def kiosks(request: HttpRequest) -> HttpResponse:
+    context = {"kiosks": clinic_kiosks(_user(request)), "form": KioskEnrolForm(), "nav": "console"}
+    return render(request, "assessments/console/kiosks.html", context)
+
+
+@require_POST
+@admin_required
+def kiosk_enrol_view(request: HttpRequest) -> HttpResponse:
+    form = KioskEnrolForm(request.POST)
+    if not form.is_valid():
+        context = {"kiosks": clinic_kiosks(_user(request)), "form": form, "nav": "console"}
+        return render(request, "assessments/console/kiosks.html", context, status=400)
+    _device, token = kiosk_enrol(
+        actor=_user(request), name=form.cleaned_data["name"], request=request
+    )
+    # The tablet must not stay signed in as an admin in the waiting room.
+    logout(request)
+    response = redirect("assessments:kiosk")
+    response.set_cookie(
+        KIOSK_COOKIE,
+        token,
+        max_age=KIOSK_COOKIE_SECONDS,
+        path="/kiosk",
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Strict",
+    )
+    return response
+
+
+@require_POST
+@admin_required
+def kiosk_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
+    try:
+        device = clinic_kiosks(_user(request)).get(pk=int(pk))
+    except (KioskDevice.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    kiosk_revoke(actor=_user(request), device=device, request=request)
+    messages.success(
+        request, _("The tablet “%(name)s” is no longer a kiosk.") % {"name": device.name}
+    )
+    return redirect("assessments:kiosks")
