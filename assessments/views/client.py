@@ -16,7 +16,7 @@ from clinicians.models import Clinic
 from .. import throttle
 from ..forms import KioskCodeForm, QuestionnaireForm
 from ..models import AccessLink, Administration, AdministrationStatus, Channel, KioskDevice
-from ..registry import get_registry
+from ..registry import get_registry, render_item_text
 from ..scoring import ScoringError
 from ..services import AdministrationClosed, response_submit
 from ..tokens import hash_token, normalise_short_code
@@ -102,7 +102,15 @@ def _form_page(
         "form": form,
         "instrument": instrument,
         "title": (translation.title if translation and translation.title else instrument.title),
-        "language": translation.language if translation else "en",
+        # The items' language; the page's own words stay in the interface language.
+        "page_language": translation.language if translation else None,
+        "instructions": render_item_text(
+            translation.instructions,
+            administration.therapist.display_name,
+            fallback=translation.therapist_fallback or "",
+        )
+        if translation and translation.instructions
+        else None,
         "action": action,
         "kiosk": kiosk,
         "idle_seconds": KIOSK_IDLE_SECONDS,
