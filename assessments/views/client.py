@@ -107,7 +107,7 @@ def _form_page(
         "instructions": render_item_text(
             translation.instructions,
             administration.therapist.display_name,
-            fallback=translation.therapist_fallback or "",
+            fallback=translation.therapist_fallback or "my therapist",
         )
         if translation and translation.instructions
         else None,
