@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from . import audit
-from .models import Patient, Role, User
+from .models import ImportBatch, Patient, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -87,3 +87,13 @@ def get_therapist_for(user: User, pk: int | str) -> User:
         return therapists_of(user).get(pk=int(pk))
     except (User.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such therapist.") from exc
+
+
+def get_import_for(user: User, pk: int | str) -> ImportBatch:
+    """An import batch of the admin's own clinic; 404 for anyone else's."""
+    if user.clinic_id is None:
+        raise Http404("No such import.")
+    try:
+        return ImportBatch.objects.get(clinic_id=user.clinic_id, pk=int(pk))
+    except (ImportBatch.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such import.") from exc

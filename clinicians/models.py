@@ -283,3 +283,52 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("The audit log is append-only: an event cannot be deleted.")
+
+
+class ImportStatus(models.TextChoices):
+    READY = "ready", _("Checked, waiting for confirmation")
+    SAVING = "saving", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class ImportBatch(models.Model):
+    """One uploaded spreadsheet of clients, between upload and confirmation.
+
+    The parsed rows live here (not in a process's memory or a temporary file), so the
+    preview survives a reload and any app server can confirm it.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    filename = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.READY
+    )
+    # Normalised rows: {"line", "code", "name", "email", "language", "therapist_email",
+    # "outcome" ("new" | "exists" | "error"), "errors": [...]}. Text only, as given.
+    rows = models.JSONField(default=list, blank=True)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    new_rows = models.PositiveIntegerField(default=0)
+    existing_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    assigned_count = models.PositiveIntegerField(default=0)
+    confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # When saving began: a batch stuck in "saving" (its process died, its transaction
+    # rolled back) may be confirmed again after a while.
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.get_status_display()})"
