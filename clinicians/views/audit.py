@@ -1,0 +1,67 @@
+"""The clinic's audit log, for its admins: newest first, by client or by actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from .. import audit
+from ..access import admin_required
+from ..forms import AuditFilterForm
+from ..models import AuditEvent, Patient, User
+from ..selectors import audit_events, staff_of
+from .common import paginate, render_console
+
+# Detail keys that hold a staff user's id; shown as their name.
+STAFF_KEYS = ("therapist", "previous_therapist")
+
+
+def describe(event: AuditEvent, names: dict[int, str]) -> list[tuple[str, Any]]:
+    """The event's detail as (label, value) pairs a person can read."""
+    out: list[tuple[str, Any]] = []
+    for key, value in (event.detail or {}).items():
+        if key in STAFF_KEYS and isinstance(value, int):
+            value = names.get(value, value)
+        elif key == "to" and isinstance(value, dict):
+            value = ", ".join(
+                f"{count} → {names.get(int(pk), pk)}" for pk, count in value.items() if pk.isdigit()
+            )
+        elif key == "fields" and isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        if value is None or value == "":
+            continue
+        out.append((key.replace("_", " "), value))
+    return out
+
+
+@admin_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    staff = staff_of(user)
+    form = AuditFilterForm(request.GET or None, staff=staff)
+    patient: Patient | None = None
+    actor: User | None = None
+    not_found = False
+    if form.is_valid():
+        actor = form.cleaned_data["actor"]
+        code = form.cleaned_data["client"].strip()
+        if code:
+            patient = Patient.objects.filter(clinic_id=user.clinic_id, code__iexact=code).first()
+            not_found = patient is None
+    events = audit_events(user, patient=patient, actor=actor)
+    page = paginate(request, events.none() if not_found else events)
+    names = {s.pk: str(s) for s in staff}
+    rows = [(e, audit.action_label(e.action), describe(e, names)) for e in page.object_list]
+    return render_console(
+        request,
+        "clinicians/console/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "patient": patient,
+            "not_found": not_found,
+        },
+        section="audit",
+    )

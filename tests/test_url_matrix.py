@@ -1,0 +1,232 @@
+"""Every named URL × every role answers as expected; no URL escapes the table.
+
+To add your URLs: append `Route(...)` rows to ROUTES (one per URL name). `kwargs`
+builds the URL's arguments from the `World` (clinic A's objects, so the other clinic's
+admin must get 404 for object URLs); `method` and `data` describe the request.
+Expected values are status codes, or LOGIN for "302 to the sign-in page".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clinicians.models import ImportBatch, Patient, PatientStatus, User
+from tests.conftest import client_for, make_client
+
+LOGIN = "login"
+ROLES = ("anonymous", "therapist", "admin", "other_admin")
+# URL namespaces that are not ours to test here (Django's own admin site).
+IGNORED_NAMESPACES = {"admin"}
+
+
+@dataclass
+class World:
+    """Clinic A's objects (and the cast); other clinic's admin is `other_admin`."""
+
+    admin: User
+    therapist: User
+    other_therapist: User
+    other_admin: User
+    client: Patient  # on `therapist`'s caseload in clinic A
+    discharged_client: Patient
+    other_clinic_client: Patient
+    import_batch: ImportBatch
+    extra: dict[str, Any] = field(default_factory=dict)  # for others' objects
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+def no_kwargs(world: World) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    expect: dict[str, int | str]
+    kwargs: Callable[[World], dict[str, Any]] = no_kwargs
+    method: str = "get"
+    data: Callable[[World], dict[str, Any]] = no_kwargs
+
+    @property
+    def is_object_url(self) -> bool:
+        return self.expect.get("other_admin") == 404 and self.kwargs is not no_kwargs
+
+
+def everyone(status: int) -> dict[str, int | str]:
+    return dict.fromkeys(ROLES, status)
+
+
+def admins(status: int = 200, *, other: int | None = None) -> dict[str, int | str]:
+    """A console page: sign in first; therapists 403; the other clinic's admin `other`."""
+    return {
+        "anonymous": LOGIN,
+        "therapist": 403,
+        "admin": status,
+        "other_admin": status if other is None else other,
+    }
+
+
+def therapists(status: int = 200) -> dict[str, int | str]:
+    return {"anonymous": LOGIN, "therapist": status, "admin": 403, "other_admin": 403}
+
+
+def therapist_pk(w: World) -> dict[str, Any]:
+    return {"pk": w.therapist.pk}
+
+
+def client_pk(w: World) -> dict[str, Any]:
+    return {"pk": w.client.pk}
+
+
+ROUTES: list[Route] = [
+    # --- site ---------------------------------------------------------------------
+    Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
+    Route("healthz", everyone(200)),
+    Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
+    Route("logout", everyone(302), method="post"),
+    Route("password_reset", everyone(200)),
+    Route("password_reset_done", everyone(200)),
+    Route(
+        "password_reset_confirm",
+        everyone(200),
+        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+    ),
+    Route("password_reset_complete", everyone(200)),
+    # --- clinicians: therapist's home ----------------------------------------------
+    Route("clinicians:therapist_home", therapists(200)),
+    # --- clinicians: the clinic admin's console ------------------------------------
+    Route("clinicians:console", admins()),
+    Route("clinicians:therapists", admins()),
+    Route("clinicians:therapist_invite", admins()),
+    Route("clinicians:therapist_deactivate", admins(other=404), kwargs=therapist_pk),
+    Route(
+        "clinicians:therapist_reactivate",
+        admins(302, other=404),
+        kwargs=therapist_pk,
+        method="post",
+    ),
+    Route("clinicians:therapist_transfer", admins(other=404), kwargs=therapist_pk),
+    Route("clinicians:clients", admins()),
+    Route("clinicians:client_new", admins()),
+    Route("clinicians:client_detail", admins(other=404), kwargs=client_pk),
+    Route("clinicians:client_edit", admins(other=404), kwargs=client_pk),
+    Route("clinicians:client_discharge", admins(other=404), kwargs=client_pk),
+    Route(
+        "clinicians:client_reactivate",
+        admins(other=404),
+        kwargs=lambda w: {"pk": w.discharged_client.pk},
+    ),
+    Route("clinicians:client_assign", admins(other=404), kwargs=client_pk),
+    Route("clinicians:import_upload", admins()),
+    Route("clinicians:import_batch", admins(other=404), kwargs=lambda w: {"pk": w.import_batch.pk}),
+    Route(
+        "clinicians:import_progress",
+        admins(other=404),
+        kwargs=lambda w: {"pk": w.import_batch.pk},
+    ),
+    Route("clinicians:audit", admins()),
+    # Public: a wrong or expired invitation shows the same plain page to anyone.
+    Route(
+        "clinicians:invitation_accept",
+        everyone(200),
+        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    # The cast's passwords are hashed once per test; Argon2 would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(cast: dict[str, User], clients: dict[str, Patient]) -> World:
+    admin = cast["admin"]
+    discharged = make_client(
+        admin.clinic,
+        "A-900",
+        status=PatientStatus.DISCHARGED,
+        discharged_on="2024-01-31",
+        activated_on="2024-01-01",
+    )
+    batch = ImportBatch.objects.create(
+        clinic=admin.clinic, created_by=admin, filename="clients.csv", rows=[]
+    )
+    return World(
+        admin=admin,
+        therapist=cast["therapist"],
+        other_therapist=cast["other_therapist"],
+        other_admin=cast["other_admin"],
+        client=clients["own"],
+        discharged_client=discharged,
+        other_clinic_client=clients["other_clinic"],
+        import_batch=batch,
+    )
+
+
+def _request(c: Client, route: Route, url: str, world: World):  # type: ignore[no-untyped-def]
+    return getattr(c, route.method)(url, route.data(world))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("route", "role"),
+    [(route, role) for route in ROUTES for role in ROLES],
+    ids=[f"{route.name}-{role}" for route in ROUTES for role in ROLES],
+)
+def test_each_url_answers_each_role_as_the_table_says(route: Route, role: str, world: World):
+    url = reverse(route.name, kwargs=route.kwargs(world))
+    response = _request(client_for(world.user(role)), route, url, world)
+    expected = route.expect[role]
+    if expected == LOGIN:
+        assert response.status_code == 302, (url, role)
+        assert response.url.startswith("/accounts/login/"), (url, role)
+    else:
+        assert response.status_code == expected, (url, role, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.is_object_url], ids=lambda r: r.name)
+def test_an_object_that_does_not_exist_answers_404_like_another_clinics(
+    route: Route, world: World
+) -> None:
+    kwargs = {**route.kwargs(world), "pk": 987654321}
+    response = _request(client_for(world.admin), route, reverse(route.name, kwargs=kwargs), world)
+    assert response.status_code == 404
+
+
+def named_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in IGNORED_NAMESPACES:
+                    continue
+                ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+                walk(pattern.url_patterns, ns)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(prefix + pattern.name)
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_named_url_is_in_the_table() -> None:
+    table = {route.name for route in ROUTES}
+    missing = sorted(named_url_names() - table)
+    assert not missing, f"Add these URL names to ROUTES in {__file__}: {missing}"
+
+
+def test_the_table_names_only_urls_that_exist() -> None:
+    assert not sorted({r.name for r in ROUTES} - named_url_names())
+    assert len({r.name for r in ROUTES}) == len(ROUTES), "one row per URL name"
