@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from .models import AuditEvent, Clinic, User
+from .models import AuditEvent, CaseAssignment, Clinic, ImportBatch, Patient, User
 
 
 def _superuser_only(request: HttpRequest) -> bool:
@@ -57,3 +57,36 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadMostlyAdmin(admin.ModelAdmin):
+    """Operators may look; clinics change these through the console, which audits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(ReadMostlyAdmin):
+    list_display = ("code", "clinic", "status", "activated_on", "discharged_on")
+    list_filter = ("status", "clinic")
+    search_fields = ("code",)
+
+
+@admin.register(CaseAssignment)
+class CaseAssignmentAdmin(ReadMostlyAdmin):
+    list_display = ("patient", "therapist", "started_at", "ended_at")
+    list_select_related = ("patient", "therapist")
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadMostlyAdmin):
+    list_display = ("created_at", "clinic", "created_by", "status", "total_rows", "created_count")
+    list_filter = ("status",)
+    exclude = ("rows",)  # client names and emails: not for the operator's eyes

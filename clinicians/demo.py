@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .models import Clinic, Role, User
+from .models import CaseAssignment, Clinic, Patient, Role, User
 
 DEMO_CLINIC_SLUG = "demo"
 DEMO_PASSWORD = "alliance-demo"  # noqa: S105 - published on purpose: demo data only
@@ -26,6 +26,67 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 )
 
 
+# Invented names for the demo clients (any likeness is chance).
+_FIRST = (
+    "Alex",
+    "Bea",
+    "Cyril",
+    "Dana",
+    "Eli",
+    "Fern",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tove",
+)
+_LAST = ("Abbott", "Brandt", "Costa", "Dahl", "Ekberg", "Fiore", "Gale", "Holm")
+DEMO_CLIENT_COUNT = 40
+
+
+def _demo_clients() -> list[tuple[str, str, int]]:
+    """(code, name, therapist index) for each demo client; Dr. Rivera has a few more."""
+    return [
+        (
+            f"D-{i + 1:03d}",
+            f"{_FIRST[i % len(_FIRST)]} {_LAST[(i * 3) % len(_LAST)]}",
+            0 if i % 9 < 5 else 1,
+        )
+        for i in range(DEMO_CLIENT_COUNT)
+    ]
+
+
+def seed_demo_clients(clinic: Clinic) -> int:
+    """About 40 active clients spread over the two demo therapists; returns how many
+    were created (none on a second run: existing codes are left alone)."""
+    therapists = [
+        User.objects.get(email=login.email) for login in DEMO_LOGINS if login.role == Role.THERAPIST
+    ]
+    admin = User.objects.filter(clinic=clinic, role=Role.ADMIN).first()
+    existing = {
+        c.lower() for c in Patient.objects.filter(clinic=clinic).values_list("code", flat=True)
+    }
+    created = 0
+    for code, name, which in _demo_clients():
+        if code.lower() in existing:
+            continue
+        patient = Patient.objects.create(clinic=clinic, code=code, display_name=name)
+        CaseAssignment.objects.create(
+            patient=patient, therapist=therapists[which], assigned_by=admin
+        )
+        created += 1
+    return created
+
+
 @transaction.atomic
 def seed_demo_clinic() -> Clinic:
     clinic, _ = Clinic.objects.get_or_create(
@@ -43,4 +104,5 @@ def seed_demo_clinic() -> Clinic:
             role=login.role,
             display_name=login.display_name,
         )
+    seed_demo_clients(clinic)
     return clinic
