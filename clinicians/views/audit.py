@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from .. import audit
 from ..access import admin_required
@@ -35,6 +36,17 @@ def describe(event: AuditEvent, names: dict[int, str]) -> list[tuple[str, Any]]:
     return out
 
 
+def subject(event: AuditEvent, names: dict[int, str]) -> str:
+    """What the line is about, when it is not a client (clients have their own column)."""
+    if event.patient_id or not event.object_type:
+        return ""
+    if event.object_type == "user" and event.object_id.isdigit():
+        return names.get(int(event.object_id), _("staff user %(id)s") % {"id": event.object_id})
+    if event.object_type == "importbatch":
+        return _("import %(id)s") % {"id": event.object_id}
+    return f"{event.object_type} {event.object_id}"
+
+
 @admin_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -52,7 +64,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     events = audit_events(user, patient=patient, actor=actor)
     page = paginate(request, events.none() if not_found else events)
     names = {s.pk: str(s) for s in staff}
-    rows = [(e, audit.action_label(e.action), describe(e, names)) for e in page.object_list]
+    rows = [
+        (e, audit.action_label(e.action), subject(e, names), describe(e, names))
+        for e in page.object_list
+    ]
     return render_console(
         request,
         "clinicians/console/audit.html",

@@ -37,8 +37,12 @@ class InvitationAcceptView(PasswordResetConfirmView):
 
     def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().dispatch(*args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
         response["X-Robots-Tag"] = "noindex"
+        if kwargs.get("token") != self.reset_url_token:
+            # The URL holds the token. Not on the password form's own URL (which holds
+            # none): there, "no-referrer" makes browsers send "Origin: null" with the
+            # POST, and Django's CSRF check rightly refuses it.
+            response["Referrer-Policy"] = "no-referrer"
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
