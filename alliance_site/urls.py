@@ -48,8 +48,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include(auth_patterns)),
-    path("", include("clinicians.urls")),
     path("", include("assessments.urls")),
+    path("", include("clinicians.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect("/django-admin/") if user.is_superuser else redirect("login")
     if user.role == Role.ADMIN:  # type: ignore[attr-defined]
         return redirect("clinicians:console")
-    return redirect("clinicians:therapist_home")
+    return redirect("assessments:caseload")
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

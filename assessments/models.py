@@ -42,6 +42,15 @@ class AdministrationStatus(models.TextChoices):
     REVOKED = "revoked", _("Withdrawn")
 
 
+def occasion_label(kind: str, session_number: int | None, note: str) -> str:
+    """How an occasion is shown: "Session 4", "Intake", or the note for "Other"."""
+    if kind == OccasionKind.SESSION:
+        return str(_("Session %(n)s")) % {"n": session_number}
+    if kind == OccasionKind.OTHER and note:
+        return note
+    return str(OccasionKind(kind).label) if kind in OccasionKind.values else kind
+
+
 class AdministrationQuerySet(models.QuerySet["Administration"]):
     def open_now(self) -> AdministrationQuerySet:
         """Open and not past its expiry: the only ones a client may fill in."""
@@ -107,11 +116,7 @@ class Administration(models.Model):
 
     @property
     def occasion_label(self) -> str:
-        if self.occasion == OccasionKind.SESSION:
-            return str(_("Session %(n)s")) % {"n": self.session_number}
-        if self.occasion == OccasionKind.OTHER and self.occasion_note:
-            return self.occasion_note
-        return str(self.get_occasion_display())
+        return occasion_label(self.occasion, self.session_number, self.occasion_note)
 
     @property
     def is_expired(self) -> bool:
@@ -255,3 +260,63 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start}: {self.count}"
+
+
+class AllianceSummary(models.Model):
+    """Each client's latest scores and flags, kept up to date on every write.
+
+    Dashboards read this one row per client instead of every questionnaire, so the
+    caseload and clinic pages cost the same whatever the history. It is derived data:
+    `refresh_alliance` rebuilds it from the responses at any time.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="alliance")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    latest = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    form_code = models.CharField(max_length=60, blank=True)
+    session_date = models.DateField(null=True, blank=True)
+    occasion_label = models.CharField(max_length=80, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    total_mean = models.FloatField(null=True, blank=True)
+    total_pomp = models.FloatField(null=True, blank=True)
+    goal_pomp = models.FloatField(null=True, blank=True)
+    task_pomp = models.FloatField(null=True, blank=True)
+    bond_pomp = models.FloatField(null=True, blank=True)
+    change = models.FloatField(null=True, blank=True)  # POMP points since the previous one
+    change_rci = models.FloatField(null=True, blank=True)
+    change_reliable = models.BooleanField(default=False)
+    trend = models.JSONField(default=list, blank=True)  # the last total POMPs, oldest first
+    dropping = models.BooleanField(default=False)
+    rupture = models.BooleanField(default=False)
+    first_dip = models.BooleanField(default=False)
+    therapist_pomp = models.FloatField(null=True, blank=True)
+    gap = models.FloatField(null=True, blank=True)  # therapist minus client, same occasion
+    questionnaires = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "total_pomp"])]
+
+    def __str__(self) -> str:
+        return f"alliance of {self.patient_id}"
+
+
+class FormNorms(models.Model):
+    """A clinic's own spread and reliability of one form's totals (for reliable change)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    form_code = models.CharField(max_length=60)
+    n = models.PositiveIntegerField()
+    sd_pomp = models.FloatField(null=True)
+    alpha = models.FloatField(null=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "form_code"], name="one_norm_per_form")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} norms for clinic {self.clinic_id}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinicians import audit
 from clinicians.models import Patient, Role, User
 
+from .alliance import refresh_alliance
 from .models import (
     AccessLink,
     Administration,
@@ -306,6 +307,7 @@ def response_submit(
             administration.links.filter(revoked_at__isnull=True).update(
                 revoked_at=response.submitted_at
             )
+            refresh_alliance(patient_ids=[administration.patient_id])
             audit.record(
                 action="questionnaire_submitted",
                 actor=entered_by,
@@ -365,6 +367,7 @@ def staff_entry_submit(
     )
     channel = Channel.SELF if rater == Rater.THERAPIST else Channel.PAPER
     response = _store_response(administration, answers, result, channel=channel, entered_by=actor)
+    refresh_alliance(patient_ids=[patient.pk])
     audit.record(
         action="therapist_rating_entered" if rater == Rater.THERAPIST else "paper_form_entered",
         actor=actor,
@@ -412,6 +415,7 @@ def response_correct(
         supersedes=current,
         reason=reason.strip()[:300],
     )
+    refresh_alliance(patient_ids=[administration.patient_id])
     audit.record(
         action="questionnaire_corrected",
         actor=actor,

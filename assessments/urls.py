@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import client, console, staff
+from .views import client, console, dashboards, staff
 
 app_name = "assessments"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("kiosk/questionnaire/", client.kiosk_questionnaire, name="kiosk_questionnaire"),
     path("kiosk/thanks/", client.kiosk_done, name="kiosk_done"),
     path("kiosk/reset/", client.kiosk_reset, name="kiosk_reset"),
+    # Dashboards
+    path("caseload/", dashboards.caseload, name="caseload"),
+    path("console/alliance/", dashboards.clinic_alliance, name="clinic_alliance"),
     # Staff
     path("clients/<str:pk>/", staff.client_detail, name="client"),
     path("clients/<str:pk>/questionnaires/new/", staff.request_new, name="request_new"),

@@ -45,3 +45,36 @@ def score_parts(response: Any) -> list[tuple[str, SimpleNamespace]]:
 def form_title(registry: Any, code: str) -> str:
     """The short title of a form code; the bare code if the form is no longer loaded."""
     return registry.get(code).short_title if code in registry else code
+
+
+@register.filter
+def spark(values: list[float] | None) -> str:
+    from ..charts import sparkline
+
+    return sparkline(values or [])
+
+
+@register.filter
+def signed(value: float | None, places: int = 0) -> str:
+    """A change with its sign and an arrow, so direction is not told by colour alone."""
+    if value is None:
+        return "—"
+    rounded = round(value, int(places))
+    if rounded > 0:
+        return f"▲ +{rounded:.{int(places)}f}"
+    if rounded < 0:
+        return f"▼ −{abs(rounded):.{int(places)}f}"
+    return "0"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters changed (for sort and filter links)."""
+    params = context["request"].GET.copy()
+    params.pop("page", None)  # a new sort or filter starts on page 1
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode()

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from clinicians.access import get_client_for, staff_required, therapist_required
 from clinicians.models import Patient, Role, User
 
+from ..alliance import client_chart_series
+from ..charts import alliance_chart
 from ..forms import CorrectionReasonForm, QuestionnaireForm, RequestForm, StaffEntryForm
 from ..models import Administration, OccasionKind, Rater
 from ..registry import get_registry
@@ -82,7 +84,19 @@ def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_client_for(_user(request), pk)
     administrations = client_questionnaires(patient)
     current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
+    by_rater, client_points = client_chart_series(patient)
+    therapist_points = [p for p in by_rater.get(Rater.THERAPIST, []) if p.total_pomp is not None]
+    chart = alliance_chart(
+        client_points,
+        therapist_points,
+        title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
+        % {"code": patient.code},
+    )
+    own_by_occasion = {p.occasion_key: p for p in therapist_points}
     context = {
+        "chart": chart,
+        "points": [(p, f, own_by_occasion.get(p.occasion_key)) for p, f in reversed(client_points)],
+        "therapist_points": therapist_points,
         "patient": patient,
         "administrations": administrations,
         "current_therapist": current.therapist if current else None,

@@ -1,0 +1,301 @@
+"""Reads for the dashboards: the therapist's caseload and the clinic overview.
+
+Both read one AllianceSummary row per client (kept current on every write), so they
+cost a fixed number of queries whatever the number of clients or questionnaires.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicians.access import patients_visible_to
+from clinicians.models import Clinic, Patient, PatientStatus, Role, User
+
+from .alliance import gap_threshold
+from .models import Administration, AdministrationStatus, AllianceSummary, Rater
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str  # short, for the badge
+    prompt: str  # the conversation it suggests; never a verdict
+
+
+FLAG_CODES = ("low", "dropping", "rupture", "first_dip", "overdue", "gap")
+
+
+def flag_names() -> dict[str, str]:
+    return {
+        "low": _("Low"),
+        "dropping": _("Dropping"),
+        "rupture": _("Possible rupture"),
+        "first_dip": _("First dip"),
+        "overdue": _("Overdue"),
+        "gap": _("Different views"),
+    }
+
+
+@dataclass
+class CaseloadRow:
+    patient: Patient
+    summary: AllianceSummary | None
+    flags: list[Flag] = field(default_factory=list)
+    waiting: Administration | None = None
+
+    @property
+    def flag_codes(self) -> set[str]:
+        return {f.code for f in self.flags}
+
+
+def _flags(
+    patient: Patient,
+    summary: AllianceSummary | None,
+    clinic: Clinic,
+    open_links: list[Administration],
+    today: date,
+    now: datetime,
+) -> list[Flag]:
+    names = flag_names()
+    flags: list[Flag] = []
+    if summary is not None and summary.total_pomp is not None:
+        if summary.total_pomp < clinic.low_pomp_threshold:
+            flags.append(
+                Flag(
+                    "low",
+                    names["low"],
+                    _(
+                        "The alliance is below the clinic's threshold: "
+                        "worth asking how the work together feels."
+                    ),
+                )
+            )
+        if summary.rupture:
+            flags.append(
+                Flag(
+                    "rupture",
+                    names["rupture"],
+                    _(
+                        "A sharper drop than usual for this client: "
+                        "consider talking about the relationship."
+                    ),
+                )
+            )
+        elif summary.dropping:
+            flags.append(
+                Flag(
+                    "dropping",
+                    names["dropping"],
+                    _("A reliable fall since last time: a good moment to check in."),
+                )
+            )
+        if summary.first_dip:
+            flags.append(
+                Flag(
+                    "first_dip",
+                    names["first_dip"],
+                    _(
+                        "The first answer below the top after top scores: "
+                        "small, but worth a question."
+                    ),
+                )
+            )
+        if summary.gap is not None and abs(summary.gap) >= gap_threshold():
+            flags.append(
+                Flag(
+                    "gap",
+                    names["gap"],
+                    _("You and the client see the same session differently: compare notes."),
+                )
+            )
+    expired = [a for a in open_links if a.expires_at <= now]
+    last_done = summary.completed_at.date() if summary and summary.completed_at else None
+    since = last_done or patient.activated_on
+    if expired and (last_done is None or expired[0].created_at.date() >= last_done):
+        flags.append(
+            Flag(
+                "overdue",
+                names["overdue"],
+                _("The last questionnaire link expired unanswered: ask again, or use the kiosk."),
+            )
+        )
+    elif (today - since).days > clinic.overdue_days:
+        flags.append(
+            Flag(
+                "overdue",
+                names["overdue"],
+                _("No questionnaire for %(days)s days: ask for one after the next session.")
+                % {"days": (today - since).days},
+            )
+        )
+    return flags
+
+
+def _rows(patients: QuerySet[Patient], clinic: Clinic) -> list[CaseloadRow]:
+    patients = patients.select_related("alliance")
+    listed = list(patients)
+    open_by_patient: dict[int, list[Administration]] = defaultdict(list)
+    for a in (
+        Administration.objects.filter(
+            patient__in=[p.pk for p in listed],
+            status=AdministrationStatus.OPEN,
+            rater=Rater.CLIENT,
+        )
+        .only(
+            "id",
+            "patient_id",
+            "expires_at",
+            "created_at",
+            "session_date",
+            "form_code",
+            "occasion",
+            "session_number",
+            "occasion_note",
+        )
+        .order_by("-created_at")
+    ):
+        open_by_patient[a.patient_id].append(a)
+    today, now = timezone.localdate(), timezone.now()
+    rows = []
+    for p in listed:
+        summary = getattr(p, "alliance", None)
+        links = open_by_patient.get(p.pk, [])
+        waiting = next((a for a in links if a.expires_at > now), None)
+        rows.append(CaseloadRow(p, summary, _flags(p, summary, clinic, links, today, now), waiting))
+    return rows
+
+
+SORTS = {
+    "code": lambda r: (r.patient.code.lower(),),
+    "total": lambda r: (
+        r.summary is None or r.summary.total_pomp is None,
+        r.summary.total_pomp if r.summary and r.summary.total_pomp is not None else 0,
+    ),
+    "change": lambda r: (
+        r.summary is None or r.summary.change is None,
+        r.summary.change if r.summary and r.summary.change is not None else 0,
+    ),
+    "last": lambda r: (
+        r.summary is None or r.summary.session_date is None,
+        -(r.summary.session_date.toordinal()) if r.summary and r.summary.session_date else 0,
+    ),
+    "flags": lambda r: (-len(r.flags), r.patient.code.lower()),
+}
+
+
+def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:
+    """The therapist's active clients with their latest scores and flags."""
+    patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
+    rows = _rows(patients, user.clinic)
+    if flag == "any":
+        rows = [r for r in rows if r.flags]
+    elif flag in FLAG_CODES:
+        rows = [r for r in rows if flag in r.flag_codes]
+    rows.sort(key=SORTS.get(sort, SORTS["flags"]))
+    return rows
+
+
+def waiting_for_clients(user: User) -> QuerySet[Administration]:
+    """Questionnaires sent and not yet answered (still open)."""
+    return (
+        Administration.objects.filter(
+            patient__in=patients_visible_to(user),
+            status=AdministrationStatus.OPEN,
+            rater=Rater.CLIENT,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("patient")
+        .order_by("expires_at")
+    )
+
+
+@dataclass
+class TherapistStats:
+    therapist: User
+    active_clients: int = 0
+    sent: int = 0
+    completed: int = 0
+    pomps: list[float] = field(default_factory=list)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return 100.0 * self.completed / self.sent if self.sent else None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.pomps) if self.pomps else None
+
+    @property
+    def spread(self) -> tuple[float, float] | None:
+        """The middle half (first to third quartile) of the latest totals."""
+        if len(self.pomps) < 2:
+            return None
+        q = statistics.quantiles(self.pomps, n=4, method="inclusive")
+        return (q[0], q[2])
+
+
+@dataclass
+class ClinicOverview:
+    stats: list[TherapistStats]
+    flagged: list[CaseloadRow]
+    overdue: list[CaseloadRow]
+    start: date
+    end: date
+
+
+def clinic_overview(user: User, *, start: date, end: date) -> ClinicOverview:
+    """Per therapist: caseload, questionnaires sent and completed in the period, and
+    the distribution of their clients' latest totals; then every flagged client."""
+    clinic = user.clinic
+    therapists = list(
+        User.objects.filter(clinic=clinic, role=Role.THERAPIST, is_active=True).order_by(
+            "display_name", "email"
+        )
+    )
+    stats = {t.pk: TherapistStats(t) for t in therapists}
+    active = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
+    current = active.filter(assignments__ended_at__isnull=True).annotate(
+        therapist_id=F("assignments__therapist_id")
+    )
+    rows = _rows(current, clinic)
+    for row in rows:
+        s = stats.get(row.patient.therapist_id)  # type: ignore[attr-defined]
+        if s is None:
+            continue
+        s.active_clients += 1
+        if row.summary and row.summary.total_pomp is not None:
+            s.pomps.append(row.summary.total_pomp)
+    window = Q(created_at__date__gte=start, created_at__date__lte=end)
+    counts = (
+        Administration.objects.filter(clinic=clinic, rater=Rater.CLIENT)
+        .filter(window, links__isnull=False)  # sent as a link or code, not typed in
+        .values("therapist_id")
+        .annotate(
+            sent=Count("id", distinct=True),
+            done=Count("id", distinct=True, filter=Q(status=AdministrationStatus.COMPLETED)),
+        )
+    )
+    for c in counts:
+        if c["therapist_id"] in stats:
+            stats[c["therapist_id"]].sent = c["sent"]
+            stats[c["therapist_id"]].completed = c["done"]
+    flagged = sorted(
+        (r for r in rows if r.flag_codes - {"overdue"}),
+        key=lambda r: (-len(r.flags), r.patient.code.lower()),
+    )
+    overdue = sorted(
+        (r for r in rows if "overdue" in r.flag_codes), key=lambda r: r.patient.code.lower()
+    )
+    return ClinicOverview(list(stats.values()), flagged, overdue, start, end)
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    today = today or timezone.localdate()
+    return today - timedelta(days=90), today

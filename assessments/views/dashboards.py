@@ -1,0 +1,82 @@
+"""The dashboards: the therapist's caseload and the clinic overview."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from clinicians.access import admin_required, therapist_required
+from clinicians.models import User
+
+from ..dashboards import (
+    FLAG_CODES,
+    SORTS,
+    caseload_overview,
+    clinic_overview,
+    default_period,
+    flag_names,
+    waiting_for_clients,
+)
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@therapist_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    flag = request.GET.get("flag", "")
+    flag = flag if flag in (*FLAG_CODES, "any") else ""
+    sort = request.GET.get("sort", "flags")
+    sort = sort if sort in SORTS else "flags"
+    rows = caseload_overview(_user(request), flag=flag, sort=sort)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": page.object_list,
+        "total": len(rows),
+        "flag": flag,
+        "sort": sort,
+        "flag_choices": flag_names(),
+        "waiting": list(waiting_for_clients(_user(request))[:100]),
+        "nav": "caseload",
+    }
+    return render(request, "assessments/dashboards/caseload.html", context)
+
+
+def _parse_date(raw: str | None, fallback: date) -> tuple[date, bool]:
+    if not raw:
+        return fallback, True
+    try:
+        return date.fromisoformat(raw), True
+    except ValueError:
+        return fallback, False
+
+
+@admin_required
+def clinic_alliance(request: HttpRequest) -> HttpResponse:
+    default_start, default_end = default_period()
+    start, ok_start = _parse_date(request.GET.get("start"), default_start)
+    end, ok_end = _parse_date(request.GET.get("end"), default_end)
+    errors = []
+    if not (ok_start and ok_end):
+        errors.append(_("Enter dates such as 2026-09-01; the last 90 days are shown instead."))
+        start, end = default_start, default_end
+    elif start > end:
+        errors.append(_("The start date is after the end date; the two were swapped."))
+        start, end = end, start
+    overview = clinic_overview(_user(request), start=start, end=end)
+    flagged = Paginator(overview.flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "overview": overview,
+        "flagged": flagged,
+        "errors": errors,
+        "nav": "console",
+    }
+    return render(request, "assessments/dashboards/clinic.html", context)
