@@ -26,8 +26,8 @@ PINNED = {
     "/console/clients/?q=C-&status=all": 6,
     "/console/audit/": 7,
     "/console/import/": 4,
-    "/caseload/": 4,
 }
+# /caseload/ is the therapists' dashboard's page (assessments), pinned by its own tests.
 
 
 def populate(admin: User, therapists: list[User], start: int, stop: int) -> None:
@@ -57,7 +57,7 @@ def test_a_list_page_runs_the_same_few_queries_for_5_or_60_clients(
         for i in range(3)
     ]
     therapists = [therapist_a1, therapist_a2, *extra]
-    viewer = client_for(therapist_a1 if url == "/caseload/" else admin_a)
+    viewer = client_for(admin_a)
     populate(admin_a, therapists, 0, 5)
     small = measure(viewer, url)
     populate(admin_a, therapists, 5, 60)
