@@ -6,7 +6,6 @@ app_name = "clinicians"
 
 urlpatterns = [
     path("console/", overview.console, name="console"),
-    path("caseload/", overview.therapist_home, name="therapist_home"),
     # Therapists
     path("console/therapists/", therapists.therapists, name="therapists"),
     path("console/therapists/invite/", therapists.therapist_invite, name="therapist_invite"),

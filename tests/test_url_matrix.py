@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from assessments.models import OccasionKind
+from assessments.services import (
+    Occasion,
+    administration_request,
+    kiosk_enrol,
+    staff_entry_submit,
+)
 from clinicians.models import ImportBatch, Patient, PatientStatus, User
 from tests.conftest import client_for, make_client
 
@@ -54,10 +62,15 @@ class Route:
     kwargs: Callable[[World], dict[str, Any]] = no_kwargs
     method: str = "get"
     data: Callable[[World], dict[str, Any]] = no_kwargs
+    object_pk: bool = True  # False: the URL's argument is not an object's pk
 
     @property
     def is_object_url(self) -> bool:
-        return self.expect.get("other_admin") == 404 and self.kwargs is not no_kwargs
+        return (
+            self.object_pk
+            and self.expect.get("other_admin") == 404
+            and self.kwargs is not no_kwargs
+        )
 
 
 def everyone(status: int) -> dict[str, int | str]:
@@ -74,6 +87,11 @@ def admins(status: int = 200, *, other: int | None = None) -> dict[str, int | st
     }
 
 
+def staff(status: int = 200) -> dict[str, int | str]:
+    """A page about one of clinic A's clients: its therapist and admin; 404 elsewhere."""
+    return {"anonymous": LOGIN, "therapist": status, "admin": status, "other_admin": 404}
+
+
 def therapists(status: int = 200) -> dict[str, int | str]:
     return {"anonymous": LOGIN, "therapist": status, "admin": 403, "other_admin": 403}
 
@@ -86,7 +104,78 @@ def client_pk(w: World) -> dict[str, Any]:
     return {"pk": w.client.pk}
 
 
+def administration_pk(w: World) -> dict[str, Any]:
+    return {"pk": w.extra["administration"].pk}
+
+
+def response_pk(w: World) -> dict[str, Any]:
+    return {"pk": w.extra["response"].pk}
+
+
+ASSESSMENT_ROUTES: list[Route] = [
+    # --- the client's pages: no sign-in; without a link or kiosk, a plain refusal ----
+    Route(
+        "assessments:open_link",
+        everyone(404),
+        kwargs=lambda w: {"token": "not-a-token"},
+        object_pk=False,
+    ),
+    Route("assessments:questionnaire", everyone(404)),
+    Route("assessments:questionnaire_done", everyone(404)),
+    Route("assessments:kiosk", everyone(403)),
+    Route("assessments:kiosk_questionnaire", everyone(403)),
+    Route("assessments:kiosk_done", everyone(403)),
+    Route("assessments:kiosk_reset", everyone(302)),
+    # --- therapists and admins: questionnaires of clinic A's client ----------------
+    Route("assessments:caseload", therapists(200)),
+    Route("assessments:client", staff(), kwargs=client_pk),
+    Route("assessments:request_new", staff(), kwargs=client_pk),
+    Route(
+        "assessments:self_rating",
+        {"anonymous": LOGIN, "therapist": 200, "admin": 403, "other_admin": 403},
+        kwargs=client_pk,
+    ),
+    Route("assessments:paper_entry", staff(), kwargs=client_pk),
+    Route("assessments:administration", staff(), kwargs=administration_pk),
+    Route(
+        "assessments:administration_revoke",
+        staff(302),
+        kwargs=administration_pk,
+        method="post",
+    ),
+    Route(
+        "assessments:administration_new_link",
+        staff(302),
+        kwargs=administration_pk,
+        method="post",
+    ),
+    Route(
+        "assessments:administration_email",
+        staff(302),
+        kwargs=administration_pk,
+        method="post",
+    ),
+    Route("assessments:response_correct", staff(), kwargs=response_pk),
+    # --- clinic admin -----------------------------------------------------------------
+    Route("assessments:clinic_alliance", admins()),
+    Route("assessments:clinic_settings", admins()),
+    Route("assessments:kiosks", admins()),
+    Route(
+        "assessments:kiosk_enrol",
+        admins(302),
+        method="post",
+        data=lambda w: {"name": "Front desk tablet"},
+    ),
+    Route(
+        "assessments:kiosk_revoke",
+        admins(302, other=404),
+        kwargs=lambda w: {"pk": w.extra["kiosk"].pk},
+        method="post",
+    ),
+]
+
 ROUTES: list[Route] = [
+    *ASSESSMENT_ROUTES,
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),
@@ -100,8 +189,6 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
     ),
     Route("password_reset_complete", everyone(200)),
-    # --- clinicians: therapist's home ----------------------------------------------
-    Route("clinicians:therapist_home", therapists(200)),
     # --- clinicians: the clinic admin's console ------------------------------------
     Route("clinicians:console", admins()),
     Route("clinicians:therapists", admins()),
@@ -161,7 +248,23 @@ def world(cast: dict[str, User], clients: dict[str, Patient]) -> World:
     batch = ImportBatch.objects.create(
         clinic=admin.clinic, created_by=admin, filename="clients.csv", rows=[]
     )
+    issued = administration_request(
+        actor=cast["therapist"],
+        patient=clients["own"],
+        form_code="wai-sr-client",
+        occasion=Occasion(OccasionKind.SESSION, 1, "", timezone.localdate()),
+    )
+    done = staff_entry_submit(
+        actor=cast["therapist"],
+        patient=clients["own"],
+        form_code="wai-sr-client",
+        rater="client",
+        occasion=Occasion(OccasionKind.INTAKE, None, "", timezone.localdate()),
+        answers={i: 4 for i in range(1, 13)},
+    )
+    device, _token = kiosk_enrol(actor=admin, name="Waiting room")
     return World(
+        extra={"administration": issued.administration, "response": done, "kiosk": device},
         admin=admin,
         therapist=cast["therapist"],
         other_therapist=cast["other_therapist"],

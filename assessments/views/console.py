@@ -45,14 +45,19 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/console/settings.html",
-        {"form": form, "nav": "console"},
+        {"form": form, "nav": "console", "section": "settings"},
         status=400 if form.is_bound and form.errors else 200,
     )
 
 
 @admin_required
 def kiosks(request: HttpRequest) -> HttpResponse:
-    context = {"kiosks": clinic_kiosks(_user(request)), "form": KioskEnrolForm(), "nav": "console"}
+    context = {
+        "kiosks": clinic_kiosks(_user(request)),
+        "form": KioskEnrolForm(),
+        "nav": "console",
+        "section": "kiosks",
+    }
     return render(request, "assessments/console/kiosks.html", context)
 
 
@@ -61,7 +66,12 @@ def kiosks(request: HttpRequest) -> HttpResponse:
 def kiosk_enrol_view(request: HttpRequest) -> HttpResponse:
     form = KioskEnrolForm(request.POST)
     if not form.is_valid():
-        context = {"kiosks": clinic_kiosks(_user(request)), "form": form, "nav": "console"}
+        context = {
+            "kiosks": clinic_kiosks(_user(request)),
+            "form": form,
+            "nav": "console",
+            "section": "kiosks",
+        }
         return render(request, "assessments/console/kiosks.html", context, status=400)
     _device, token = kiosk_enrol(
         actor=_user(request), name=form.cleaned_data["name"], request=request

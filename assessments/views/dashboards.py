@@ -78,5 +78,6 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         "flagged": flagged,
         "errors": errors,
         "nav": "console",
+        "section": "alliance",
     }
     return render(request, "assessments/dashboards/clinic.html", context)

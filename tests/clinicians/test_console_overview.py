@@ -55,12 +55,3 @@ def test_the_console_pages_mark_where_the_admin_is(as_admin: Client) -> None:
     page = as_admin.get("/console/clients/").content.decode()
     assert 'class="nav-link active" aria-current="page" href="/console/"' in page  # navbar
     assert 'class="nav-link active" aria-current="page" href="/console/clients/">Clients' in page
-
-
-def test_the_therapist_home_lists_their_current_clients(
-    therapist_a1: User, clients: dict[str, Patient]
-) -> None:
-    c = Client()
-    c.force_login(therapist_a1)
-    page = c.get("/caseload/").content.decode()
-    assert "A-001" in page and "A-002" not in page and "B-001" not in page
