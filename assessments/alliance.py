@@ -220,10 +220,15 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
         for key, value in values.items():
             setattr(row, key, value)
         (to_update if row.pk else to_create).append(row)
+    fields = [*_RESET, "updated_at"]
     with transaction.atomic():
         AllianceSummary.objects.bulk_create(to_create, batch_size=1000)
-        if to_update:
-            AllianceSummary.objects.bulk_update(to_update, [*_RESET, "updated_at"], batch_size=1000)
+        if len(to_update) == 1:
+            # The common case (one client after a submission): a plain UPDATE is several
+            # times cheaper to build than bulk_update's CASE expressions.
+            to_update[0].save(update_fields=fields)
+        elif to_update:
+            AllianceSummary.objects.bulk_update(to_update, fields, batch_size=1000)
     return len(ids)
 
 

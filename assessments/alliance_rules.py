@@ -18,8 +18,9 @@ The rules, with their defaults:
 (b) Rupture: a drop from the previous questionnaire larger than RUPTURE_SD times the
     client's own session-to-session variation (the SD of the changes between their
     earlier consecutive questionnaires), once there are at least MIN_HISTORY earlier
-    questionnaires. The SD has a floor (MIN_CLIENT_SD_POMP) so a
-    client whose scores never moved is not flagged for a one-point wobble; the
+    questionnaires. The SD has a floor (MIN_CLIENT_SD_POMP, a tenth of the scale: on
+    the 12-item WAI-SR one answer one step lower moves the total by about 2 POMP) so
+    that a very steady client is not flagged for a few answers a step lower; the
     ceiling case is rule (c).
 (c) First dip: the first score below the maximum (POMP < 100) after a run of at least
     CEILING_RUN maximal ones. With ceiling effects this small step carries the signal.
@@ -41,7 +42,7 @@ DEFAULT_SD_POMP = 15.0
 DEFAULT_RELIABILITY = 0.90
 RUPTURE_SD = 1.0
 MIN_HISTORY = 3
-MIN_CLIENT_SD_POMP = 5.0
+MIN_CLIENT_SD_POMP = 10.0
 CEILING_RUN = 2
 REPAIR_WINDOW = 2
 MAX_POMP = 100.0

@@ -21,3 +21,9 @@ class AssessmentsConfig(AppConfig):
             configure_registry(Path(folder) if folder.strip() else None)
         except InstrumentError as exc:
             raise ImproperlyConfigured(f"cannot load the instrument definitions: {exc}") from exc
+
+        from clinicians.demo import demo_clinic_seeded
+
+        from .demo import on_demo_clinic_seeded
+
+        demo_clinic_seeded.connect(on_demo_clinic_seeded, dispatch_uid="assessments-demo")

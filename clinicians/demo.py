@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from .models import CaseAssignment, Clinic, Patient, Role, User
 
 DEMO_CLINIC_SLUG = "demo"
+
+# Sent inside the seeding transaction, with `clinic`; receivers must be idempotent.
+demo_clinic_seeded = Signal()
 DEMO_PASSWORD = "alliance-demo"  # noqa: S105 - published on purpose: demo data only
 
 
@@ -105,4 +109,7 @@ def seed_demo_clinic() -> Clinic:
             display_name=login.display_name,
         )
     seed_demo_clients(clinic)
+    # Other apps add their part of the demo (questionnaire histories) without this app
+    # having to know about them.
+    demo_clinic_seeded.send(sender=Clinic, clinic=clinic)
     return clinic
