@@ -56,7 +56,7 @@ def seed_demo_questionnaires(clinic: Clinic) -> int:
         patient: Patient = assignment.patient
         if patient.pk in done:
             continue
-        rng = random.Random(patient.code)
+        rng = random.Random(patient.code)  # noqa: S311 - demo data, reproducible on purpose
         sessions = rng.randint(0, 10)
         therapist = assignment.therapist
         for n, level in enumerate(_story(rng, sessions), start=1):
