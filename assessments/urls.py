@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import client, console, dashboards, staff
+from .views import client, console, dashboards, forms, staff
 
 app_name = "assessments"
 
@@ -38,6 +38,9 @@ urlpatterns = [
         name="administration_email",
     ),
     path("responses/<str:pk>/correct/", staff.response_correct_view, name="response_correct"),
+    # The loaded forms (staff)
+    path("forms/", forms.forms, name="forms"),
+    path("forms/<str:code>/", forms.form_detail, name="form_detail"),
     # Clinic admin
     path("console/settings/", console.clinic_settings, name="clinic_settings"),
     path("console/kiosks/", console.kiosks, name="kiosks"),

@@ -92,6 +92,11 @@ def staff(status: int = 200) -> dict[str, int | str]:
     return {"anonymous": LOGIN, "therapist": status, "admin": status, "other_admin": 404}
 
 
+def staff_pages(status: int = 200) -> dict[str, int | str]:
+    """A page for every signed-in staff user, whatever the clinic."""
+    return {"anonymous": LOGIN, "therapist": status, "admin": status, "other_admin": status}
+
+
 def therapists(status: int = 200) -> dict[str, int | str]:
     return {"anonymous": LOGIN, "therapist": status, "admin": 403, "other_admin": 403}
 
@@ -156,6 +161,13 @@ ASSESSMENT_ROUTES: list[Route] = [
         method="post",
     ),
     Route("assessments:response_correct", staff(), kwargs=response_pk),
+    Route("assessments:forms", staff_pages()),
+    Route(
+        "assessments:form_detail",
+        staff_pages(),
+        kwargs=lambda w: {"code": "wai-sr-client"},
+        object_pk=False,
+    ),
     # --- clinic admin -----------------------------------------------------------------
     Route("assessments:clinic_alliance", admins()),
     Route("assessments:clinic_settings", admins()),
