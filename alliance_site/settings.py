@@ -277,6 +277,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 ALLIANCE_INSTRUMENTS_DIR = env_str("ALLIANCE_INSTRUMENTS_DIR")
 # Where links in emails point (scheme and host, no trailing slash).
 ALLIANCE_BASE_URL = env_str("ALLIANCE_BASE_URL", "http://127.0.0.1:8000")
+# Client and therapist totals this far apart (POMP) on one session raise a flag.
+ALLIANCE_GAP_POMP = env_int("ALLIANCE_GAP_POMP", 20)
+ALLIANCE_INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
+ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
 
 LOGGING = {
     "version": 1,
