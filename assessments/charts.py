@@ -18,7 +18,7 @@ from .alliance import SeriesPoint
 from .alliance_rules import PointFlags
 
 WIDTH, HEIGHT = 760, 320
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 56
+LEFT, RIGHT, TOP, BOTTOM = 48, 44, 16, 56  # room for the last date label
 
 
 @dataclass(frozen=True)
