@@ -184,15 +184,26 @@ def administration_request(
     return IssuedLink(administration, token, code)
 
 
+def _lock_open(actor: User, administration: Administration) -> Administration:
+    """Lock the administration's row, re-check the actor's right to it, and refuse it
+    unless it is still open (the caller holds a transaction)."""
+    administration = (
+        Administration.objects.select_for_update()
+        .select_related("patient__clinic", "therapist")
+        .get(pk=administration.pk)
+    )
+    _check_may_act_on(actor, administration.patient)
+    if administration.state != AdministrationStatus.OPEN:
+        raise AdministrationClosed("This questionnaire is no longer open.")
+    return administration
+
+
 @transaction.atomic
 def administration_new_link(
     *, actor: User, administration: Administration, request: HttpRequest | None = None
 ) -> IssuedLink:
     """Withdraw every earlier link of an open questionnaire and make a fresh one."""
-    administration = Administration.objects.select_for_update().get(pk=administration.pk)
-    _check_may_act_on(actor, administration.patient)
-    if administration.state != AdministrationStatus.OPEN:
-        raise AdministrationClosed("This questionnaire is no longer open.")
+    administration = _lock_open(actor, administration)
     administration.links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     token = _issue_link(administration)
     code = _assign_short_code(administration)
@@ -210,10 +221,7 @@ def administration_new_link(
 def administration_revoke(
     *, actor: User, administration: Administration, request: HttpRequest | None = None
 ) -> Administration:
-    administration = Administration.objects.select_for_update().get(pk=administration.pk)
-    _check_may_act_on(actor, administration.patient)
-    if administration.status != AdministrationStatus.OPEN:
-        raise QuestionnaireError("Only a questionnaire that is still open can be withdrawn.")
+    administration = _lock_open(actor, administration)
     now = timezone.now()
     administration.status = AdministrationStatus.REVOKED
     administration.revoked_at = now
@@ -451,14 +459,7 @@ def administration_email(
 ) -> None:
     """Email a fresh link to the client (the raw token of the first link is not kept)."""
     with transaction.atomic():
-        administration = (
-            Administration.objects.select_for_update()
-            .select_related("patient__clinic", "therapist")
-            .get(pk=administration.pk)
-        )
-        _check_may_act_on(actor, administration.patient)
-        if administration.state != AdministrationStatus.OPEN:
-            raise AdministrationClosed("This questionnaire is no longer open.")
+        administration = _lock_open(actor, administration)
         if not administration.patient.email:
             raise QuestionnaireError("This client has no email address on file.")
         token = _issue_link(administration, purpose="email")

@@ -3,6 +3,8 @@ paper entry and corrections. Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -183,16 +185,28 @@ def administration_detail(request: HttpRequest, pk: str) -> HttpResponse:
     return render(request, "assessments/staff/administration.html", context)
 
 
-@require_POST
-@staff_required
-def administration_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
+def _administration_action(
+    request: HttpRequest, pk: str, service: Callable[..., object], done: str
+) -> HttpResponse:
+    """POST-only actions on one questionnaire: call the service, say what happened."""
     administration = get_administration_for(_user(request), pk)
     try:
-        administration_revoke(actor=_user(request), administration=administration, request=request)
-        messages.success(request, _("The questionnaire was withdrawn. Its link no longer works."))
+        service(actor=_user(request), administration=administration, request=request)
+        messages.success(request, done)
     except QuestionnaireError as exc:
         messages.error(request, str(exc))
     return redirect("assessments:administration", administration.pk)
+
+
+@require_POST
+@staff_required
+def administration_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
+    return _administration_action(
+        request,
+        pk,
+        administration_revoke,
+        _("The questionnaire was withdrawn. Its link no longer works."),
+    )
 
 
 @require_POST
@@ -215,13 +229,9 @@ def administration_new_link_view(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @staff_required
 def administration_email_view(request: HttpRequest, pk: str) -> HttpResponse:
-    administration = get_administration_for(_user(request), pk)
-    try:
-        administration_email(actor=_user(request), administration=administration, request=request)
-        messages.success(request, _("The link was emailed to the client."))
-    except QuestionnaireError as exc:
-        messages.error(request, str(exc))
-    return redirect("assessments:administration", administration.pk)
+    return _administration_action(
+        request, pk, administration_email, _("The link was emailed to the client.")
+    )
 
 
 def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
