@@ -50,6 +50,7 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("", include("assessments.urls")),
     path("", include("clinicians.urls")),
+    path("", include("integrations.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -25,6 +25,8 @@ from assessments.services import (
     staff_entry_submit,
 )
 from clinicians.models import ImportBatch, Patient, PatientStatus, User
+from integrations.models import ExportJob
+from integrations.services import api_key_create
 from tests.conftest import client_for, make_client
 
 LOGIN = "login"
@@ -186,8 +188,60 @@ ASSESSMENT_ROUTES: list[Route] = [
     ),
 ]
 
+
+def _export_job(w: World) -> dict[str, Any]:
+    if "export_job" not in w.extra:
+        w.extra["export_job"] = ExportJob.objects.create(
+            clinic=w.admin.clinic, created_by=w.admin, format="csv", params={}
+        )
+    return {"pk": w.extra["export_job"].pk}
+
+
+def _api_key(w: World) -> dict[str, Any]:
+    if "api_key" not in w.extra:
+        w.extra["api_key"] = api_key_create(actor=w.admin, name="EHR", scopes=["scores:read"]).key
+    return {"pk": w.extra["api_key"].pk}
+
+
+# An export job is its creator's (clinic A's admin) alone: everyone else gets 404.
+OWN_JOB = {"anonymous": LOGIN, "therapist": 404, "admin": 200, "other_admin": 404}
+INTEGRATION_ROUTES: list[Route] = [
+    Route("integrations:exports", staff_pages()),
+    Route("integrations:export_job", OWN_JOB, kwargs=_export_job),
+    Route("integrations:export_job_progress", OWN_JOB, kwargs=_export_job),
+    Route("integrations:export_job_download", {**OWN_JOB, "admin": 302}, kwargs=_export_job),
+    Route("integrations:fhir_questionnaires", staff_pages()),
+    Route(
+        "integrations:administration_fhir",
+        staff(),
+        kwargs=lambda w: {"pk": w.extra["response"].administration_id},
+    ),
+    Route("integrations:api_keys", admins()),
+    Route("integrations:api_key_revoke", admins(other=404), kwargs=_api_key),
+    # The API ignores sessions: without a key everyone gets 401 (JSON).
+    Route("integrations:api_openapi", everyone(200)),
+    Route("integrations:api_clients", everyone(401)),
+    Route("integrations:api_questionnaires", everyone(401)),
+    Route("integrations:api_questionnaire", everyone(401), kwargs=lambda w: {"pk": 1}),
+    Route("integrations:api_fhir_responses", everyone(401)),
+    Route("integrations:api_fhir_response", everyone(401), kwargs=lambda w: {"pk": 1}),
+    Route(
+        "integrations:api_fhir_questionnaire",
+        everyone(401),
+        kwargs=lambda w: {"code": "wai-sr-client"},
+        object_pk=False,
+    ),
+    Route(
+        "integrations:api_not_found",
+        everyone(404),
+        kwargs=lambda w: {"rest": "v1/nothing"},
+        object_pk=False,
+    ),
+]
+
 ROUTES: list[Route] = [
     *ASSESSMENT_ROUTES,
+    *INTEGRATION_ROUTES,
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),

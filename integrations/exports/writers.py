@@ -1,0 +1,158 @@
+"""An export's bytes in each format, produced a chunk at a time.
+
+Each writer takes an `ExportData` (already prepared) and an optional `progress`
+callback told how many rows were written, so the same code streams a download and
+writes a background job's file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.utils import timezone
+
+from assessments.registry import get_registry
+from assessments.scoring import SCORE_COLUMNS
+
+from .. import fhir
+from ..models import ExportFormat
+from .rows import ExportData, table_header, table_row
+from .xlsx import Sheet, stream_xlsx
+
+Progress = Callable[[int], None] | None
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.NDJSON: "application/fhir+ndjson",
+}
+EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.XLSX: "xlsx", ExportFormat.NDJSON: "ndjson"}
+
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe.
+
+    Only text: numbers (never negative here) and empty cells pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def file_name(data: ExportData, fmt: str) -> str:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    kind = "pseudonymised" if data.filters.pseudonymised else "questionnaires"
+    form = f"-{data.filters.form_code}" if data.filters.form_code else ""
+    return f"alliance-{kind}{form}-{stamp}.{EXTENSIONS[ExportFormat(fmt)]}"
+
+
+def csv_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
+    # No byte-order mark: pandas, R and the score command read plain UTF-8; people who
+    # open exports in Excel are offered XLSX.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table_header(data))
+    yield buffer.getvalue().encode()
+    done = 0
+    for chunk in data.chunks():
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([neutralise(v) for v in table_row(data, row)] for row in chunk)
+        yield buffer.getvalue().encode()
+        done += len(chunk)
+        if progress:
+            progress(done)
+
+
+def ndjson_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
+    """FHIR bulk-data style: one QuestionnaireResponse per line."""
+    done = 0
+    for chunk in data.chunks():
+        lines = [
+            json.dumps(fhir.questionnaire_response(row, data), separators=(",", ":"))
+            for row in chunk
+        ]
+        yield ("\n".join(lines) + "\n").encode()
+        done += len(chunk)
+        if progress:
+            progress(done)
+
+
+def _about_rows(data: ExportData, counted: list[int]) -> list[list[Any]]:
+    """The second sheet: what the first one holds, so the file explains itself."""
+    registry = get_registry()
+    f = data.filters
+    rows: list[list[Any]] = [
+        ["exported_at", timezone.now()],
+        ["clinic", data.user.clinic.name if data.user.clinic else ""],
+        ["questionnaires", counted[0]],
+        ["pseudonymised", f.pseudonymised],
+        ["form_filter", f.form_code or "all forms"],
+        ["session_date_from", f.date_from or ""],
+        ["session_date_to", f.date_to or ""],
+        ["dates", "submitted_at is UTC; session_date is the session's day"],
+        [
+            "items",
+            "item_1 .. item_N hold the raw answers as given (before reverse keying); "
+            "blank when not answered or beyond the form's length",
+        ],
+        [
+            "scores",
+            "same columns as `manage.py score --csv`: sum (prorated when answers are "
+            "missing), mean of keyed answers, pomp 0-100; blank when not scorable",
+        ],
+        ["score_columns", ", ".join(SCORE_COLUMNS)],
+    ]
+    if f.pseudonymised:
+        rows.append(
+            [
+                "pseudonyms",
+                "client_pseudonym and therapist_pseudonym are drawn at random for this "
+                "export only; another export numbers people differently",
+            ]
+        )
+    rows.append([])
+    rows.append(["form", "item", "subscale", "reverse_keyed", "scale"])
+    for code in data.form_codes:
+        if code not in registry:
+            continue
+        form = registry.get(code)
+        scale = f"{form.scale.min}-{form.scale.max}"
+        rows.extend([code, item.number, item.subscale, item.reverse, scale] for item in form.items)
+    return rows
+
+
+def xlsx_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
+    counted = [0]
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        for chunk in data.chunks():
+            # Real dates and date-times: a spreadsheet (or pandas) sorts and filters them.
+            yield [table_row(data, row, typed_times=True) for row in chunk]
+            counted[0] += len(chunk)
+            if progress:
+                progress(counted[0])
+
+    sheets = [
+        Sheet("questionnaires", table_header(data), chunks),
+        Sheet("about", ["field", "value"], lambda: [_about_rows(data, counted)], width=22),
+    ]
+    return stream_xlsx(sheets)
+
+
+WRITERS: dict[str, Callable[[ExportData, Progress], Iterator[bytes]]] = {
+    ExportFormat.CSV: csv_bytes,
+    ExportFormat.XLSX: xlsx_bytes,
+    ExportFormat.NDJSON: ndjson_bytes,
+}
+
+
+def export_bytes(data: ExportData, fmt: str, progress: Progress = None) -> Iterator[bytes]:
+    return WRITERS[fmt](data, progress)
