@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from assessments.registry import Form, get_registry, render_item_text
@@ -134,71 +135,91 @@ def _reference(kind: str, system: str, value: str) -> dict[str, Any]:
     return {"type": kind, "identifier": {"system": _url(system), "value": value}}
 
 
+@lru_cache(maxsize=64)
+def _answer_codings(code: str, base: str) -> dict[int, dict[str, str]]:
+    """The coding of each answer value of a form, built once per form (and base URL).
+
+    Shared between resources: they are serialised at once and never changed.
+    """
+    form = get_registry().get(code)
+    system = answer_system(form)
+    return {
+        value: {"system": system, "code": str(value), "display": label}
+        for value, label in zip(form.scale.points, form.scale.labels, strict=True)
+    }
+
+
 def questionnaire_response(row: ExportRow, data: ExportData | None = None) -> dict[str, Any]:
     """The QuestionnaireResponse of one completed questionnaire (its current version).
 
     With a pseudonymised `data`, the subject is the export's pseudonym, the therapist
     appears as theirs, and the resource carries no id or identifier of ours.
     """
+    base = base_url()
+    fhir_base = f"{base}/fhir"
     registry = get_registry()
-    form = registry.get(row.form_code) if row.form_code in registry else None
+    known = row.form_code in registry
+    codings = _answer_codings(row.form_code, base) if known else {}
+    item_count = registry.get(row.form_code).item_count if known else len(row.answers)
     pseudonymised = data is not None and data.filters.pseudonymised
     if pseudonymised and data is not None:
-        subject = _reference("Patient", PSEUDONYM_SYSTEM, data.client_label(row))
+        identifier = {"system": f"{fhir_base}/{PSEUDONYM_SYSTEM}", "value": data.client_label(row)}
         therapist: dict[str, Any] = {"type": "Practitioner", "display": data.therapist_label(row)}
     else:
-        subject = _reference("Patient", f"{CLIENT_CODE_SYSTEM}/{row.clinic_slug}", row.client_code)
+        identifier = {
+            "system": f"{fhir_base}/{CLIENT_CODE_SYSTEM}/{row.clinic_slug}",
+            "value": row.client_code,
+        }
         therapist = {"type": "Practitioner", "display": row.therapist}
+    subject = {"type": "Patient", "identifier": identifier}
 
-    answers: list[dict[str, Any]] = []
-    for number, value in enumerate(row.answers, start=1):
-        if value is None or (form is not None and number > form.item_count):
-            continue
-        coding: dict[str, Any] = {"code": str(value)}
-        if form is not None:
-            coding = {
-                "system": answer_system(form),
-                "code": str(value),
-                "display": form.scale.label(value),
-            }
-        answers.append({"linkId": str(number), "answer": [{"valueCoding": coding}]})
-
+    answers: list[dict[str, Any]] = [
+        {
+            "linkId": str(number),
+            "answer": [{"valueCoding": codings.get(value) or {"code": str(value)}}],
+        }
+        for number, value in enumerate(row.answers[:item_count], start=1)
+        if value is not None
+    ]
     scores: list[dict[str, Any]] = [
-        {"linkId": name, "answer": [{"valueDecimal": row.figure(name)}]}
-        for name in FIGURE_COLUMNS
-        if row.figure(name) is not None
+        {"linkId": name, "answer": [{"valueDecimal": value}]}
+        for name, value in zip(FIGURE_COLUMNS, row.figures, strict=True)
+        if value is not None
     ]
     scores.append({"linkId": "answered", "answer": [{"valueInteger": row.answered}]})
     scores.append({"linkId": "complete", "answer": [{"valueBoolean": bool(row.complete)}]})
 
-    extensions: list[dict[str, Any]] = [
-        {"url": _url(f"{EXTENSION}/occasion"), "valueCode": row.occasion},
-        {"url": _url(f"{EXTENSION}/session-date"), "valueDate": row.session_date.isoformat()},
-        {"url": _url(f"{EXTENSION}/rated-therapist"), "valueReference": therapist},
-    ]
+    extension = f"{fhir_base}/{EXTENSION}"
+    extensions: list[dict[str, Any]] = [{"url": f"{extension}/occasion", "valueCode": row.occasion}]
     if row.session_number is not None:
-        extensions.insert(
-            1, {"url": _url(f"{EXTENSION}/session-number"), "valueInteger": row.session_number}
+        extensions.append(
+            {"url": f"{extension}/session-number", "valueInteger": row.session_number}
         )
+    extensions.append(
+        {"url": f"{extension}/session-date", "valueDate": row.session_date.isoformat()}
+    )
+    extensions.append({"url": f"{extension}/rated-therapist", "valueReference": therapist})
 
     resource: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
     if not pseudonymised:
         resource["id"] = str(row.administration_id)
         resource["identifier"] = {
-            "system": _url(QUESTIONNAIRE_ID_SYSTEM),
+            "system": f"{fhir_base}/{QUESTIONNAIRE_ID_SYSTEM}",
             "value": str(row.administration_id),
         }
+    authored = _instant(row.submitted_at)
+    by = subject if row.rater == "client" else therapist
     resource.update(
         {
-            "meta": {"versionId": str(row.version), "lastUpdated": _instant(row.submitted_at)},
+            "meta": {"versionId": str(row.version), "lastUpdated": authored},
             "extension": extensions,
-            "questionnaire": questionnaire_url(row.form_code),
+            "questionnaire": f"{fhir_base}/Questionnaire/{row.form_code}",
             # A staff correction makes a new version: FHIR calls that "amended".
             "status": "completed" if row.version == 1 else "amended",
             "subject": subject,
-            "authored": _instant(row.submitted_at),
-            "author": subject if row.rater == "client" else therapist,
-            "source": subject if row.rater == "client" else therapist,
+            "authored": authored,
+            "author": by,
+            "source": by,
             "item": [
                 *answers,
                 {"linkId": "scores", "text": "Scores computed by Alliance", "item": scores},

@@ -175,9 +175,17 @@ def changed_since(request: HttpRequest) -> datetime | None:
             moment = datetime.combine(day, time.min)
     except ValueError as exc:
         raise ApiError(400, message) from exc
+    return _utc(moment, message)
+
+
+def _utc(moment: datetime, message: str) -> datetime:
+    """In UTC: databases refuse some offsets Python accepts (PostgreSQL: over 15:59)."""
     if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 pushed past the calendar's end
+        raise ApiError(400, message) from exc
 
 
 def page_size(request: HttpRequest) -> int:
@@ -208,9 +216,7 @@ def decode_cursor(request: HttpRequest) -> tuple[datetime, int] | None:
         raise ApiError(400, message) from exc
     if isinstance(pk, bool) or not isinstance(pk, int) or not 0 <= pk <= MAX_ID:
         raise ApiError(400, message)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment, pk
+    return _utc(moment, message), pk
 
 
 def object_id(raw: str) -> int:

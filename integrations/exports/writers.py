@@ -20,7 +20,13 @@ from assessments.scoring import SCORE_COLUMNS
 
 from .. import fhir
 from ..models import ExportFormat
-from .rows import ExportData, table_header, table_row
+from .rows import (
+    IDENTIFIED_COLUMNS,
+    PSEUDONYMISED_COLUMNS,
+    ExportData,
+    table_header,
+    table_row,
+)
 from .xlsx import Sheet, stream_xlsx
 
 Progress = Callable[[int], None] | None
@@ -60,11 +66,16 @@ def csv_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table_header(data))
     yield buffer.getvalue().encode()
+    # Only the leading columns hold text; answers and scores are numbers or blank.
+    text_columns = len(PSEUDONYMISED_COLUMNS if data.filters.pseudonymised else IDENTIFIED_COLUMNS)
     done = 0
     for chunk in data.chunks():
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([neutralise(v) for v in table_row(data, row)] for row in chunk)
+        for row in chunk:
+            cells = table_row(data, row)
+            cells[:text_columns] = [neutralise(v) for v in cells[:text_columns]]
+            writer.writerow(cells)
         yield buffer.getvalue().encode()
         done += len(chunk)
         if progress:

@@ -9,6 +9,7 @@ with none, so 200, 400, 401, 403 and 404 answers are all checked.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,7 +66,7 @@ def keys(admin_a: User, filled: Filled, settings: Any) -> Iterator[dict[str, str
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("API_SCHEMA_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -137,3 +137,11 @@ def test_the_forms_download_as_a_bundle_of_questionnaires(therapist_a1: User) ->
     bundle = json.loads(response.content)
     Bundle.model_validate(bundle)
     assert len(bundle["entry"]) == len(get_registry().forms())
+
+
+def test_the_questionnaire_page_links_to_its_fhir_download(
+    therapist_a1: User, filled: Filled
+) -> None:
+    administration = filled.own[0]
+    page = client_for(therapist_a1).get(f"/questionnaires/{administration.pk}/").content.decode()
+    assert f"/questionnaires/{administration.pk}/fhir.json" in page
