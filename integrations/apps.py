@@ -1,6 +1,23 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Exports and integrations"
+
+    def ready(self) -> None:
+        # The console's audit page names actions from this table (see clinicians.audit).
+        from clinicians.audit import ACTION_LABELS
+
+        ACTION_LABELS.update(
+            {
+                "export_downloaded": _("Export downloaded"),
+                "export_started": _("Export started in the background"),
+                "questionnaire_exported": _("Questionnaire downloaded as FHIR"),
+                "api_key_created": _("API key made"),
+                "api_key_revoked": _("API key revoked"),
+                "api_call": _("API call"),
+                "api_refused": _("API call refused"),
+            }
+        )

@@ -85,3 +85,10 @@ def test_therapists_may_not_manage_keys(therapist_a1: User) -> None:
         == 403
     )
     assert not ApiKey.objects.exists()
+
+
+def test_the_audit_log_names_this_apps_actions() -> None:
+    from clinicians.audit import action_label
+
+    assert action_label("export_downloaded") == "Export downloaded"
+    assert action_label("api_call") == "API call"
