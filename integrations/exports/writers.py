@@ -59,6 +59,11 @@ def file_name(data: ExportData, fmt: str) -> str:
     return f"alliance-{kind}{form}-{stamp}.{EXTENSIONS[ExportFormat(fmt)]}"
 
 
+def _leading(data: ExportData) -> int:
+    """How many columns come before the answers: only they may hold text."""
+    return len(PSEUDONYMISED_COLUMNS if data.filters.pseudonymised else IDENTIFIED_COLUMNS)
+
+
 def csv_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
     # No byte-order mark: pandas, R and the score command read plain UTF-8; people who
     # open exports in Excel are offered XLSX.
@@ -66,8 +71,7 @@ def csv_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table_header(data))
     yield buffer.getvalue().encode()
-    # Only the leading columns hold text; answers and scores are numbers or blank.
-    text_columns = len(PSEUDONYMISED_COLUMNS if data.filters.pseudonymised else IDENTIFIED_COLUMNS)
+    text_columns = _leading(data)
     done = 0
     for chunk in data.chunks():
         buffer.seek(0)
@@ -152,7 +156,7 @@ def xlsx_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
                 progress(counted[0])
 
     sheets = [
-        Sheet("questionnaires", table_header(data), chunks),
+        Sheet("questionnaires", table_header(data), chunks, numbers_from=_leading(data)),
         Sheet("about", ["field", "value"], lambda: [_about_rows(data, counted)], width=22),
     ]
     return stream_xlsx(sheets)
