@@ -52,7 +52,13 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integrations/api_keys.html",
-        {"nav": "console", "form": form, "keys": _keys(user), "new_key": new_key},
+        {
+            "nav": "console",
+            "section": "api_keys",
+            "form": form,
+            "keys": _keys(user),
+            "new_key": new_key,
+        },
         status=status,
     )
 
@@ -69,4 +75,8 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": key.name},
         )
         return redirect("integrations:api_keys")
-    return render(request, "integrations/api_key_revoke.html", {"nav": "console", "key": key})
+    return render(
+        request,
+        "integrations/api_key_revoke.html",
+        {"nav": "console", "section": "api_keys", "key": key},
+    )
