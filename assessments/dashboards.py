@@ -9,9 +9,10 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, Role, User
 
 from .alliance import gap_threshold
-from .models import Administration, AdministrationStatus, AllianceSummary, Rater
+from .models import AccessLink, Administration, AdministrationStatus, AllianceSummary, Rater
 
 
 @dataclass(frozen=True)
@@ -244,15 +245,53 @@ class TherapistStats:
 @dataclass
 class ClinicOverview:
     stats: list[TherapistStats]
-    flagged: list[CaseloadRow]
-    overdue: list[CaseloadRow]
+    flagged: Page  # of CaseloadRow, one page at a time
+    overdue: list[CaseloadRow]  # the first OVERDUE_LISTED
+    overdue_count: int
     start: date
     end: date
 
 
-def clinic_overview(user: User, *, start: date, end: date) -> ClinicOverview:
+OVERDUE_LISTED = 200
+
+
+def _flagged_filter(clinic: Clinic) -> Q:
+    """The stored flags in SQL, so the clinic's flagged clients are found without
+    computing every client's flags in Python."""
+    gap = gap_threshold()
+    return (
+        Q(alliance__total_pomp__lt=clinic.low_pomp_threshold)
+        | Q(alliance__rupture=True)
+        | Q(alliance__dropping=True)
+        | Q(alliance__first_dip=True)
+        | Q(alliance__gap__gte=gap)
+        | Q(alliance__gap__lte=-gap)
+    )
+
+
+def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
+    cutoff = today - timedelta(days=clinic.overdue_days)
+    expired_link = Administration.objects.filter(
+        patient=OuterRef("pk"),
+        status=AdministrationStatus.OPEN,
+        rater=Rater.CLIENT,
+        expires_at__lte=now,
+    )
+    return (
+        Q(alliance__completed_at__date__lt=cutoff)
+        | Q(alliance__completed_at__isnull=True, activated_on__lt=cutoff)
+        | Q(Exists(expired_link.filter(created_at__gte=OuterRef("alliance__completed_at"))))
+        | Q(Exists(expired_link), alliance__completed_at__isnull=True)
+    )
+
+
+def clinic_overview(
+    user: User, *, start: date, end: date, page: str | int | None = None
+) -> ClinicOverview:
     """Per therapist: caseload, questionnaires sent and completed in the period, and
-    the distribution of their clients' latest totals; then every flagged client."""
+    the distribution of their clients' latest totals; then the flagged and the overdue
+    clients. Filtering and counting happen in the database; flags are worked out in
+    Python only for the rows shown."""
     clinic = user.clinic
     therapists = list(
         User.objects.filter(clinic=clinic, role=Role.THERAPIST, is_active=True).order_by(
@@ -261,39 +300,66 @@ def clinic_overview(user: User, *, start: date, end: date) -> ClinicOverview:
     )
     stats = {t.pk: TherapistStats(t) for t in therapists}
     active = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    current = active.filter(assignments__ended_at__isnull=True).annotate(
-        therapist_id=F("assignments__therapist_id")
-    )
-    rows = _rows(current, clinic)
-    for row in rows:
-        s = stats.get(row.patient.therapist_id)  # type: ignore[attr-defined]
+    for therapist_id, pomp in active.filter(assignments__ended_at__isnull=True).values_list(
+        "assignments__therapist_id", "alliance__total_pomp"
+    ):
+        s = stats.get(therapist_id)
         if s is None:
             continue
         s.active_clients += 1
-        if row.summary and row.summary.total_pomp is not None:
-            s.pomps.append(row.summary.total_pomp)
-    window = Q(created_at__date__gte=start, created_at__date__lte=end)
+        if pomp is not None:
+            s.pomps.append(pomp)
+    # A datetime range (not created_at__date) lets the index on created_at serve it.
+    first = timezone.make_aware(datetime.combine(start, time.min))
+    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    sent_by_link = Exists(AccessLink.objects.filter(administration=OuterRef("pk")))
     counts = (
-        Administration.objects.filter(clinic=clinic, rater=Rater.CLIENT)
-        .filter(window, links__isnull=False)  # sent as a link or code, not typed in
+        Administration.objects.filter(
+            clinic=clinic, rater=Rater.CLIENT, created_at__gte=first, created_at__lt=after
+        )
+        .filter(sent_by_link)  # sent as a link or code, not typed in from paper
         .values("therapist_id")
         .annotate(
-            sent=Count("id", distinct=True),
-            done=Count("id", distinct=True, filter=Q(status=AdministrationStatus.COMPLETED)),
+            sent=Count("id"),
+            done=Count("id", filter=Q(status=AdministrationStatus.COMPLETED)),
         )
     )
     for c in counts:
         if c["therapist_id"] in stats:
             stats[c["therapist_id"]].sent = c["sent"]
             stats[c["therapist_id"]].completed = c["done"]
-    flagged = sorted(
-        (r for r in rows if r.flag_codes - {"overdue"}),
-        key=lambda r: (-len(r.flags), r.patient.code.lower()),
+    today, now = timezone.localdate(), timezone.now()
+    flagged_page = Paginator(
+        active.filter(_flagged_filter(clinic)).order_by("code", "pk"), FLAGGED_PER_PAGE
+    ).get_page(page)
+    flagged_rows = _rows(
+        Patient.objects.filter(pk__in=[p.pk for p in flagged_page.object_list]).order_by(
+            "code", "pk"
+        ),
+        clinic,
     )
-    overdue = sorted(
-        (r for r in rows if "overdue" in r.flag_codes), key=lambda r: r.patient.code.lower()
+    flagged_page.object_list = flagged_rows
+    overdue_ids = list(
+        active.filter(_overdue_filter(clinic, today, now))
+        .order_by("code", "pk")
+        .values_list("pk", flat=True)
     )
-    return ClinicOverview(list(stats.values()), flagged, overdue, start, end)
+    overdue_count = len(overdue_ids)
+    overdue_rows = _rows(
+        Patient.objects.filter(pk__in=overdue_ids[:OVERDUE_LISTED]).order_by("code", "pk"),
+        clinic,
+    )
+    return ClinicOverview(
+        list(stats.values()),
+        flagged_page,
+        [r for r in overdue_rows if "overdue" in r.flag_codes],
+        overdue_count,
+        start,
+        end,
+    )
+
+
+FLAGGED_PER_PAGE = 50
 
 
 def default_period(today: date | None = None) -> tuple[date, date]:

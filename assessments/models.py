@@ -109,6 +109,10 @@ class Administration(models.Model):
             models.Index(fields=["patient", "-session_date"]),
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["therapist", "status"]),
+            # The clinic overview counts questionnaires sent in a period.
+            models.Index(fields=["clinic", "rater", "created_at"]),
+            # The overdue check looks for a client's open links.
+            models.Index(fields=["patient", "status", "expires_at"]),
         ]
 
     def __str__(self) -> str:

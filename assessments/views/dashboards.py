@@ -71,11 +71,10 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
     elif start > end:
         errors.append(_("The start date is after the end date; the two were swapped."))
         start, end = end, start
-    overview = clinic_overview(_user(request), start=start, end=end)
-    flagged = Paginator(overview.flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    overview = clinic_overview(_user(request), start=start, end=end, page=request.GET.get("page"))
     context = {
         "overview": overview,
-        "flagged": flagged,
+        "flagged": overview.flagged,
         "errors": errors,
         "nav": "console",
         "section": "alliance",
