@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -123,7 +122,12 @@ class PointFlags:
 def _client_sd(values: Sequence[float]) -> float:
     """SD of the session-to-session changes, with a floor for very steady clients."""
     changes = [b - a for a, b in itertools.pairwise(values)]
-    sd = statistics.pstdev(changes) if len(changes) >= 2 else 0.0
+    if len(changes) < 2:
+        return MIN_CLIENT_SD_POMP
+    # Plain floats: statistics.pstdev works in exact fractions, which is slow and runs
+    # once per point of every client's series.
+    mean = sum(changes) / len(changes)
+    sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / len(changes))
     return max(sd, MIN_CLIENT_SD_POMP)
 
 

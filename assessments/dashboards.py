@@ -63,8 +63,8 @@ def _flags(
     open_links: list[Administration],
     today: date,
     now: datetime,
+    names: dict[str, str],
 ) -> list[Flag]:
-    names = flag_names()
     flags: list[Flag] = []
     if summary is not None and summary.total_pomp is not None:
         if summary.total_pomp < clinic.low_pomp_threshold:
@@ -164,12 +164,14 @@ def _rows(patients: QuerySet[Patient], clinic: Clinic) -> list[CaseloadRow]:
     ):
         open_by_patient[a.patient_id].append(a)
     today, now = timezone.localdate(), timezone.now()
+    names = flag_names()  # translated once per page, not once per client
     rows = []
     for p in listed:
         summary = getattr(p, "alliance", None)
         links = open_by_patient.get(p.pk, [])
         waiting = next((a for a in links if a.expires_at > now), None)
-        rows.append(CaseloadRow(p, summary, _flags(p, summary, clinic, links, today, now), waiting))
+        flags = _flags(p, summary, clinic, links, today, now, names)
+        rows.append(CaseloadRow(p, summary, flags, waiting))
     return rows
 
 
@@ -191,30 +193,30 @@ SORTS = {
 }
 
 
-def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:
+def caseload_rows(user: User) -> list[CaseloadRow]:
     """The therapist's active clients with their latest scores and flags."""
     patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    rows = _rows(patients, user.clinic)
+    return _rows(patients, user.clinic)
+
+
+def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:
+    return filter_and_sort(caseload_rows(user), flag=flag, sort=sort)
+
+
+def waiting_in(rows: list[CaseloadRow]) -> list[tuple[Patient, Administration]]:
+    """Questionnaires sent and still open, soonest to expire first (from rows already
+    loaded: no query, whatever else the database holds)."""
+    waiting = [(r.patient, r.waiting) for r in rows if r.waiting is not None]
+    return sorted(waiting, key=lambda pair: pair[1].expires_at)
+
+
+def filter_and_sort(rows: list[CaseloadRow], *, flag: str, sort: str) -> list[CaseloadRow]:
     if flag == "any":
         rows = [r for r in rows if r.flags]
     elif flag in FLAG_CODES:
         rows = [r for r in rows if flag in r.flag_codes]
     rows.sort(key=SORTS.get(sort, SORTS["flags"]))
     return rows
-
-
-def waiting_for_clients(user: User) -> QuerySet[Administration]:
-    """Questionnaires sent and not yet answered (still open)."""
-    return (
-        Administration.objects.filter(
-            patient__in=patients_visible_to(user),
-            status=AdministrationStatus.OPEN,
-            rater=Rater.CLIENT,
-            expires_at__gt=timezone.now(),
-        )
-        .select_related("patient")
-        .order_by("expires_at")
-    )
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.http import Http404
 from clinicians.access import patients_visible_to
 from clinicians.models import Patient, User
 
-from .models import Administration, Answer, KioskDevice, Response
+from .models import Administration, KioskDevice, Response
 from .registry import Form, get_registry, render_item_text
 
 
@@ -43,11 +43,9 @@ def get_response_for(user: User, pk: int | str) -> Response:
 
 def client_questionnaires(patient: Patient) -> list[Administration]:
     """Every questionnaire of one client, newest first, each with its current response
-    and that response's answers (a fixed number of queries, whatever their count)."""
+    (a fixed number of queries, whatever their count; answers are read per questionnaire
+    on its own page)."""
     current = Response.objects.filter(is_current=True).select_related("entered_by")
-    current = current.prefetch_related(
-        Prefetch("answers", queryset=Answer.objects.order_by("item"))
-    )
     return list(
         Administration.objects.filter(patient=patient)
         .select_related("therapist", "created_by")

@@ -15,11 +15,12 @@ from clinicians.models import User
 from ..dashboards import (
     FLAG_CODES,
     SORTS,
-    caseload_overview,
+    caseload_rows,
     clinic_overview,
     default_period,
+    filter_and_sort,
     flag_names,
-    waiting_for_clients,
+    waiting_in,
 )
 
 PAGE_SIZE = 50
@@ -35,7 +36,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     flag = flag if flag in (*FLAG_CODES, "any") else ""
     sort = request.GET.get("sort", "flags")
     sort = sort if sort in SORTS else "flags"
-    rows = caseload_overview(_user(request), flag=flag, sort=sort)
+    everyone = caseload_rows(_user(request))
+    rows = filter_and_sort(everyone, flag=flag, sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -44,7 +46,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "flag": flag,
         "sort": sort,
         "flag_choices": flag_names(),
-        "waiting": list(waiting_for_clients(_user(request))[:100]),
+        "waiting": waiting_in(everyone)[:100],
         "nav": "caseload",
     }
     return render(request, "assessments/dashboards/caseload.html", context)
