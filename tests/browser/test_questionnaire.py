@@ -79,6 +79,10 @@ def test_a_client_answers_on_a_phone_and_the_therapist_sees_the_score(
     # The therapist signs in and finds the score on the client's page.
     sign_in(page, therapist_a1.email, PASSWORD)
     page.goto(f"/clients/{issued.administration.patient_id}/")
+    # The chart is there with its text alternative, and its table reads the same score.
+    assert page.get_by_role("img", name=re.compile("Alliance over time for A-001")).is_visible()
+    chart_row = page.locator("#alliance-table").get_by_role("row").filter(has_text="Session 3")
+    assert "77" in chart_row.inner_text()  # total POMP: (49 / 12 - 1) / 4 = 77 %
     row = page.locator("#questionnaires-table").get_by_role("row").filter(has_text="Session 3")
     assert "Completed" in row.inner_text()
     assert "4.08" in row.inner_text()  # 11 × 4 + 5 = 49 / 12
