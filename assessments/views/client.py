@@ -52,18 +52,22 @@ def _unavailable(request: HttpRequest, *, token_in_url: bool = False) -> HttpRes
     return _private(page, token_in_url=token_in_url)
 
 
-def _live_link(token_hash: str) -> Administration | None:
-    link = (
-        AccessLink.objects.filter(token_hash=token_hash, revoked_at__isnull=True)
+def _link(token_hash: str) -> AccessLink | None:
+    return (
+        AccessLink.objects.filter(token_hash=token_hash)
         .select_related("administration__patient__clinic", "administration__therapist")
         .first()
     )
-    if link is None:
-        return None
+
+
+def _is_live(link: AccessLink) -> bool:
+    """Not withdrawn, and its questionnaire still open and unexpired."""
     administration = link.administration
-    if administration.status != AdministrationStatus.OPEN or administration.is_expired:
-        return None
-    return administration
+    return (
+        link.revoked_at is None
+        and administration.status == AdministrationStatus.OPEN
+        and not administration.is_expired
+    )
 
 
 @require_GET
@@ -72,7 +76,8 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if len(token) > 100:
         return _unavailable(request, token_in_url=True)
     token_hash = hash_token(token)
-    if _live_link(token_hash) is None:
+    link = _link(token_hash)
+    if link is None or not _is_live(link):
         return _unavailable(request, token_in_url=True)
     request.session[SESSION_KEY] = {"link": token_hash}
     request.session.set_expiry(LINK_SESSION_SECONDS)
@@ -157,29 +162,24 @@ def _already_received(request: HttpRequest, administration: Administration) -> H
     return _private(render(request, "assessments/client/already_received.html", context))
 
 
-def _session_administration(request: HttpRequest) -> Administration | None:
-    """The questionnaire this browser opened, whatever its state now."""
+def _session_link(request: HttpRequest) -> AccessLink | None:
+    """The link this browser opened (one read per request), whatever its state now."""
     state = request.session.get(SESSION_KEY)
     if not isinstance(state, dict) or "link" not in state:
         return None
-    link = (
-        AccessLink.objects.filter(token_hash=state["link"])
-        .select_related("administration__patient__clinic", "administration__therapist")
-        .first()
-    )
-    return link.administration if link else None
+    return _link(state["link"])
 
 
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest) -> HttpResponse:
-    administration = _session_administration(request)
-    if administration is None:
+    link = _session_link(request)
+    if link is None:
         return _unavailable(request)
+    administration = link.administration
     if administration.status == AdministrationStatus.COMPLETED:
         # Back button, second tab, double click: say it arrived; show no answers.
         return _already_received(request, administration)
-    state = request.session[SESSION_KEY]
-    if _live_link(state["link"]) is None:
+    if not _is_live(link):
         return _unavailable(request)
     if request.method == "POST":
         page = _submit(request, administration, channel=Channel.LINK, kiosk=False)
@@ -191,7 +191,8 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def questionnaire_done(request: HttpRequest) -> HttpResponse:
-    administration = _session_administration(request)
+    link = _session_link(request)
+    administration = link.administration if link else None
     if administration is None or administration.status != AdministrationStatus.COMPLETED:
         return _unavailable(request)
     context = {"clinic_name": administration.patient.clinic.name, "kiosk": False}
