@@ -11,7 +11,7 @@ from clinicians.access import patients_visible_to
 from clinicians.models import Patient, User
 
 from .models import Administration, KioskDevice, Response
-from .registry import Form, get_registry, render_item_text
+from .registry import Form, render_item_text
 
 
 def administrations_visible_to(user: User) -> QuerySet[Administration]:
@@ -85,10 +85,6 @@ def answer_rows(form: Form, response: Response, therapist_name: str) -> list[Ans
 
 def clinic_kiosks(user: User) -> QuerySet[KioskDevice]:
     return KioskDevice.objects.filter(clinic_id=user.clinic_id).select_related("created_by")
-
-
-def forms_for(rater: str) -> list[Form]:
-    return [f for f in get_registry().forms() if f.rater == rater]
 
 
 def next_session_number(patient: Patient) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-# 6 characters from 25 letters and digits that no one mixes up when reading aloud or
+# 6 characters from 22 letters and digits that no one mixes up when reading aloud or
 # typing on a tablet: no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B.
 SHORT_CODE_ALPHABET = "ACEFGHJKMNPRTUVWXY3467"
 SHORT_CODE_LENGTH = 6

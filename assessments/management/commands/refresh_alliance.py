@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from assessments import throttle
 from assessments.alliance import refresh_alliance, refresh_norms
 from clinicians.models import Clinic, Patient
 
@@ -27,3 +28,4 @@ class Command(BaseCommand):
                 for n in norms
             )
             self.stdout.write(f"{clinic.slug}: {len(ids)} clients; norms: {described or 'none'}")
+        self.stdout.write(f"Old rate-limit counters removed: {throttle.sweep()}")
