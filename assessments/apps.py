@@ -14,7 +14,8 @@ class AssessmentsConfig(AppConfig):
         # surfacing later as a failed or wrong score.
         from django.conf import settings
 
-        from .registry import InstrumentError, configure_registry
+        from assessments.scoring.definitions import InstrumentError
+        from assessments.scoring.registry import configure_registry
 
         folder = getattr(settings, "ALLIANCE_INSTRUMENTS_DIR", "") or ""
         try:
@@ -22,8 +23,7 @@ class AssessmentsConfig(AppConfig):
         except InstrumentError as exc:
             raise ImproperlyConfigured(f"cannot load the instrument definitions: {exc}") from exc
 
+        from assessments.questionnaires.demo import on_demo_clinic_seeded
         from clinicians.demo import demo_clinic_seeded
-
-        from .demo import on_demo_clinic_seeded
 
         demo_clinic_seeded.connect(on_demo_clinic_seeded, dispatch_uid="assessments-demo")

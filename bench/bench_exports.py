@@ -97,8 +97,8 @@ def seed(rows: int) -> None:
     from django.utils import timezone
 
     from assessments.models import Administration, Answer, Response
-    from assessments.scoring import FIGURE_COLUMNS
-    from assessments.scoring_frame import score_frame
+    from assessments.scoring.frame import score_frame
+    from assessments.scoring.sheet import FIGURE_COLUMNS
     from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 
     call_command("migrate", verbosity=0)

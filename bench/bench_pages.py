@@ -317,7 +317,7 @@ def add_waiting(slug: str, share: float) -> int:
     """Ask `share` of a clinic's clients for a new questionnaire, through the service."""
     from django.utils import timezone
 
-    from assessments.services import Occasion, administration_request
+    from assessments.questionnaires.links import Occasion, administration_request
     from clinicians.models import Patient
 
     patients = list(
@@ -443,7 +443,7 @@ def open_questionnaires(count: int) -> list[str]:
     from django.utils import timezone
 
     from assessments.models import AccessLink, Administration, OccasionKind, Rater
-    from assessments.tokens import hash_token, new_token
+    from assessments.questionnaires.tokens import hash_token, new_token
     from clinicians.models import CaseAssignment, Clinic
 
     clinic = Clinic.objects.get(slug="submit")

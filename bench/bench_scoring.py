@@ -31,9 +31,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assessments.registry import Form, get_registry
-from assessments.scoring import score
-from assessments.scoring_frame import score_frame
+from assessments.scoring.definitions import Form
+from assessments.scoring.frame import score_frame
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import score
 
 
 def answer_table(form: Form, rows: int, missing: float, seed: int) -> pd.DataFrame:

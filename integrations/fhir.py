@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from assessments.registry import Form, get_registry, render_item_text
-from assessments.scoring import FIGURE_COLUMNS
+from assessments.scoring.definitions import Form, render_item_text
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import FIGURE_COLUMNS
 
 from .conf import base_url
 from .exports.rows import ExportData, ExportRow

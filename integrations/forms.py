@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessments.registry import get_registry
+from assessments.scoring.registry import get_registry
 from clinicians.access import therapists_of
 from clinicians.models import User
 

@@ -18,12 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from assessments.models import OccasionKind
-from assessments.services import (
-    Occasion,
-    administration_request,
-    kiosk_enrol,
-    staff_entry_submit,
-)
+from assessments.questionnaires.kiosk import kiosk_enrol
+from assessments.questionnaires.links import Occasion, administration_request
+from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import ImportBatch, Patient, PatientStatus, User
 from integrations.models import ExportJob
 from integrations.services import api_key_create

@@ -49,7 +49,7 @@ def form_title(registry: Any, code: str) -> str:
 
 @register.filter
 def spark(values: list[float] | None) -> str:
-    from ..charts import sparkline
+    from assessments.alliance.charts import sparkline
 
     return sparkline(values or [])
 

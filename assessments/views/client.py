@@ -11,15 +11,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from assessments.questionnaires.forms import KioskCodeForm, QuestionnaireForm
+from assessments.questionnaires.links import AdministrationClosed
+from assessments.questionnaires.submissions import response_submit
+from assessments.questionnaires.tokens import hash_token, normalise_short_code
+from assessments.scoring.definitions import render_item_text
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import ScoringError
 from clinicians.models import Clinic
 
-from .. import throttle
-from ..forms import KioskCodeForm, QuestionnaireForm
 from ..models import AccessLink, Administration, AdministrationStatus, Channel, KioskDevice
-from ..registry import get_registry, render_item_text
-from ..scoring import ScoringError
-from ..services import AdministrationClosed, response_submit
-from ..tokens import hash_token, normalise_short_code
+from ..questionnaires import throttle
 
 SESSION_KEY = "questionnaire"
 KIOSK_SESSION_KEY = "kiosk_questionnaire"

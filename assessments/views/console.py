@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
+from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
+from assessments.questionnaires.selectors import clinic_kiosks
 from clinicians import audit
 from clinicians.access import admin_required
 from clinicians.models import User
 
-from ..forms import ClinicSettingsForm, KioskEnrolForm
 from ..models import KioskDevice
-from ..selectors import clinic_kiosks
-from ..services import kiosk_enrol, kiosk_revoke
 from .client import KIOSK_COOKIE
 
 KIOSK_COOKIE_SECONDS = 400 * 24 * 3600  # browsers cap cookies at 400 days

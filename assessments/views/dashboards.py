@@ -9,10 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from clinicians.access import admin_required, therapist_required
-from clinicians.models import User
-
-from ..dashboards import (
+from assessments.alliance.dashboards import (
     FLAG_CODES,
     SORTS,
     caseload_rows,
@@ -22,6 +19,8 @@ from ..dashboards import (
     flag_names,
     waiting_in,
 )
+from clinicians.access import admin_required, therapist_required
+from clinicians.models import User
 
 PAGE_SIZE = 50
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assessments.scoring.definitions import COPYRIGHT_NOTICE
+from assessments.scoring.registry import get_registry
 from clinicians.access import staff_required
-
-from ..registry import COPYRIGHT_NOTICE, get_registry
 
 
 @staff_required

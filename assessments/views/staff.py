@@ -15,32 +15,36 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicians.access import get_client_for, staff_required, therapist_required
-from clinicians.models import Patient, Role, User
-
-from ..alliance import client_chart_series
-from ..charts import alliance_chart
-from ..forms import CorrectionReasonForm, QuestionnaireForm, RequestForm, StaffEntryForm
-from ..models import Administration, OccasionKind, Rater
-from ..registry import get_registry
-from ..scoring import ScoringError
-from ..selectors import (
+from assessments.alliance.charts import alliance_chart
+from assessments.alliance.summaries import client_chart_series
+from assessments.questionnaires.forms import (
+    CorrectionReasonForm,
+    QuestionnaireForm,
+    RequestForm,
+    StaffEntryForm,
+)
+from assessments.questionnaires.links import (
+    QuestionnaireError,
+    administration_new_link,
+    administration_request,
+    administration_revoke,
+    link_url,
+)
+from assessments.questionnaires.reminders import administration_email
+from assessments.questionnaires.selectors import (
     answer_rows,
     client_questionnaires,
     get_administration_for,
     get_response_for,
     next_session_number,
 )
-from ..services import (
-    QuestionnaireError,
-    administration_email,
-    administration_new_link,
-    administration_request,
-    administration_revoke,
-    link_url,
-    response_correct,
-    staff_entry_submit,
-)
+from assessments.questionnaires.submissions import response_correct, staff_entry_submit
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import ScoringError
+from clinicians.access import get_client_for, staff_required, therapist_required
+from clinicians.models import Patient, Role, User
+
+from ..models import Administration, OccasionKind, Rater
 
 LINK_COOKIE_SECONDS = 60 * 60
 LINK_COOKIE_SALT = "alliance.questionnaire-link"

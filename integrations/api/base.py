@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from assessments import throttle
+from assessments.questionnaires import throttle
 from clinicians import audit
 
 from .. import conf

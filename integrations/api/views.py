@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from assessments.models import AdministrationStatus, Response
-from assessments.registry import get_registry
-from assessments.scoring import FIGURE_COLUMNS
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import FIGURE_COLUMNS
 from clinicians.models import AuditEvent, CaseAssignment, Patient
 
 from .. import fhir

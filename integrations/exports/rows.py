@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from django.db.models import QuerySet
 
 from assessments.models import AdministrationStatus, Answer, Response
-from assessments.registry import get_registry
-from assessments.scoring import FIGURE_COLUMNS, SCORE_COLUMNS
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import FIGURE_COLUMNS, SCORE_COLUMNS
 from clinicians.access import patients_visible_to
 from clinicians.models import User
 

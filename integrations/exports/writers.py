@@ -15,8 +15,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from assessments.registry import get_registry
-from assessments.scoring import SCORE_COLUMNS
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import SCORE_COLUMNS
 
 from .. import fhir
 from ..models import ExportFormat

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assessments.models import AdministrationStatus
-from assessments.registry import get_registry
-from assessments.selectors import get_administration_for
+from assessments.questionnaires.selectors import get_administration_for
+from assessments.scoring.registry import get_registry
 from clinicians import audit
 from clinicians.access import staff_required
 from clinicians.models import User

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from assessments import registry as registry_module
+from assessments.scoring import registry as registry_module
 
 # A small but complete form: every subscale used, one reverse-keyed item.
 MINIMAL_FORM: dict[str, Any] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assessments.registry import COPYRIGHT_NOTICE, Registry
+from assessments.scoring.definitions import COPYRIGHT_NOTICE
+from assessments.scoring.registry import Registry
 
 # Subscale and key per item, copied from the published keys ("R" = reverse-keyed).
 WAI_SR_KEY = {

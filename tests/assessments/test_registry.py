@@ -13,16 +13,10 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from assessments import registry as registry_module
-from assessments.registry import (
-    InstrumentError,
-    Registry,
-    configure_registry,
-    get_registry,
-    render_item_text,
-    reset_registry,
-)
-from assessments.scoring import score
+from assessments.scoring import registry as registry_module
+from assessments.scoring.definitions import InstrumentError, render_item_text
+from assessments.scoring.registry import Registry, configure_registry, get_registry, reset_registry
+from assessments.scoring.sheet import score
 
 Writer = Callable[[str, Any], Path]
 GERMAN_ITEMS = {str(n): f"Satz {n} über {{therapist}}." for n in range(1, 13)}
@@ -335,12 +329,12 @@ def test_start_up_loads_the_configured_folder(
 
 def test_registry_and_scoring_import_nothing_from_django_or_pandas() -> None:
     code = (
-        "import sys, assessments.registry, assessments.scoring\n"
+        "import sys, assessments.scoring.registry, assessments.scoring.sheet\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('django', 'pandas')]\n"
         "assert not loaded, loaded\n"
-        "assessments.scoring.score('wai-sr-client', {1: 3})\n"
+        "assessments.scoring.sheet.score('wai-sr-client', {1: 3})\n"
     )
-    root = Path(registry_module.__file__).resolve().parent.parent
+    root = Path(registry_module.__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from assessments.scoring import SCORE_COLUMNS
+from assessments.scoring.sheet import SCORE_COLUMNS
 
 WAI_SR_ROW = ["5", "4", "3", "2", "1", "5", "4", "3", "2", "1", "5", "4"]
 ITEMS = [f"item_{n}" for n in range(1, 13)]

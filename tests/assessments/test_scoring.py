@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from assessments.registry import Registry
-from assessments.scoring import ScoreResult, ScoringError, SubscaleScore, score
+from assessments.scoring.registry import Registry
+from assessments.scoring.sheet import ScoreResult, ScoringError, SubscaleScore, score
 
 WAI_SR_ALL = {n: None for n in range(1, 13)}  # start from nothing answered
 # Answers for WAI-SR items 1..12 (scale 1-5, no reverse items).

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assessments.registry import Form, Registry
-from assessments.scoring import SCORE_COLUMNS, ScoringError, score
-from assessments.scoring_frame import score_frame
+from assessments.scoring.definitions import Form
+from assessments.scoring.frame import score_frame
+from assessments.scoring.registry import Registry
+from assessments.scoring.sheet import SCORE_COLUMNS, ScoringError, score
 
 REGISTRY = Registry.load()
 FIGURES = [c for c in SCORE_COLUMNS if c not in ("answered", "complete", "error")]

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.registry import Form, Registry
-from assessments.scoring import ScoreResult, ScoringError, score
-from assessments.scoring_frame import score_frame
+from assessments.scoring.definitions import Form
+from assessments.scoring.frame import score_frame
+from assessments.scoring.registry import Registry
+from assessments.scoring.sheet import ScoreResult, ScoringError, score
 
 FORMS = Registry.load().forms()
 Sheet = tuple[Form, dict[int, int | None]]

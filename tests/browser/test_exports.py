@@ -17,7 +17,8 @@ import pytest
 from openpyxl import load_workbook
 
 from assessments.models import OccasionKind
-from assessments.services import Occasion, staff_entry_submit
+from assessments.questionnaires.links import Occasion
+from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import Patient, User
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD

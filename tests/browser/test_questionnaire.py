@@ -13,7 +13,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from assessments.models import Response
-from assessments.services import IssuedLink, kiosk_enrol
+from assessments.questionnaires.kiosk import kiosk_enrol
+from assessments.questionnaires.links import IssuedLink
 from assessments.views.client import KIOSK_COOKIE
 from clinicians.models import User
 from tests.browser.conftest import sign_in

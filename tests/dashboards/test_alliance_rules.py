@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.alliance_rules import (
+from assessments.alliance.rules import (
     DEFAULT_NORMS,
     MIN_CLIENT_SD_POMP,
     Norms,

@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.alliance import refresh_alliance
-from assessments.dashboards import caseload_overview
-from assessments.loadgen import make_load
+from assessments.alliance.dashboards import caseload_overview
+from assessments.alliance.loadgen import make_load
+from assessments.alliance.summaries import refresh_alliance
 from assessments.models import OccasionKind, Rater
-from assessments.services import Occasion, administration_request, staff_entry_submit
+from assessments.questionnaires.links import Occasion, administration_request
+from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import Patient, Role, User
 from tests.conftest import client_for, make_client
 

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.dashboards import clinic_overview
-from assessments.loadgen import make_load
+from assessments.alliance.dashboards import clinic_overview
+from assessments.alliance.loadgen import make_load
 from assessments.models import OccasionKind
-from assessments.services import Occasion, administration_request
+from assessments.questionnaires.links import Occasion, administration_request
 from clinicians.models import Patient, User
 from tests.conftest import client_for
 

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from assessments.models import Administration, OccasionKind, Rater, Response
-from assessments.services import (
-    IssuedLink,
-    Occasion,
+from assessments.questionnaires.links import IssuedLink, Occasion
+from assessments.questionnaires.submissions import (
     response_correct,
     response_submit,
     staff_entry_submit,

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from assessments.scoring import FIGURE_COLUMNS, SCORE_COLUMNS
-from assessments.selectors import administrations_visible_to
+from assessments.questionnaires.selectors import administrations_visible_to
+from assessments.scoring.sheet import FIGURE_COLUMNS, SCORE_COLUMNS
 from clinicians.models import AuditEvent, CaseAssignment, Patient, User
 from integrations.exports.rows import ExportData, ExportFilters, pseudonym_map
 from tests.conftest import client_for

@@ -14,8 +14,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from assessments.registry import get_registry
-from assessments.scoring import FIGURE_COLUMNS
+from assessments.scoring.registry import get_registry
+from assessments.scoring.sheet import FIGURE_COLUMNS
 from clinicians.models import AuditEvent, User
 from integrations import fhir
 from integrations.exports.rows import ExportData, ExportFilters

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from assessments.models import OccasionKind
-from assessments.services import IssuedLink, Occasion, administration_request
+from assessments.questionnaires.links import IssuedLink, Occasion, administration_request
 from clinicians.models import Patient, User
 
 SESSION_3 = Occasion(OccasionKind.SESSION, 3, "", date(2026, 11, 20))

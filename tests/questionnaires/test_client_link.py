@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from assessments.models import Administration, AdministrationStatus, Answer, Response
-from assessments.services import IssuedLink, administration_revoke
+from assessments.questionnaires.links import IssuedLink, administration_revoke
 from clinicians.models import AuditEvent, User
 
 from .fixtures import all_answers, open_questionnaire, post_answers

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, connections
 
 from assessments.models import Channel, Response
-from assessments.services import IssuedLink, response_submit
+from assessments.questionnaires.links import IssuedLink
+from assessments.questionnaires.submissions import response_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

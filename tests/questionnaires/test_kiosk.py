@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from assessments.models import KioskDevice, Response
-from assessments.services import IssuedLink, administration_request, kiosk_enrol
+from assessments.questionnaires.kiosk import kiosk_enrol
+from assessments.questionnaires.links import IssuedLink, administration_request
 from assessments.views.client import KIOSK_COOKIE
 from clinicians.models import AuditEvent, Patient, User
 from tests.conftest import client_for, make_client, make_staff

@@ -16,13 +16,12 @@ from django.test import Client
 from django.utils import timezone
 
 from assessments.models import Administration, Response
-from assessments.services import (
+from assessments.questionnaires.links import (
     IssuedLink,
-    administration_email,
     administration_request,
     administration_revoke,
-    reminders_send,
 )
+from assessments.questionnaires.reminders import administration_email, reminders_send
 from clinicians.models import Clinic, Patient, User
 from tests.conftest import client_for
 

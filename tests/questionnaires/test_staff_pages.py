@@ -15,7 +15,7 @@ from assessments.models import (
     Rater,
     Response,
 )
-from assessments.services import IssuedLink
+from assessments.questionnaires.links import IssuedLink
 from clinicians.models import AuditEvent, Patient, User
 from tests.conftest import client_for
 

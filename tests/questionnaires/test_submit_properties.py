@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessments.models import Administration, AdministrationStatus, Answer, Response
-from assessments.services import IssuedLink
+from assessments.questionnaires.links import IssuedLink
 
 from .fixtures import open_questionnaire
 

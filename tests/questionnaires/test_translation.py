@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assessments.registry import configure_registry, reset_registry
-from assessments.services import IssuedLink
+from assessments.questionnaires.links import IssuedLink
+from assessments.scoring.registry import configure_registry, reset_registry
 
 from .fixtures import all_answers, open_questionnaire, post_answers
 

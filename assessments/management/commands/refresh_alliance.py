@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from assessments import throttle
-from assessments.alliance import refresh_alliance, refresh_norms
+from assessments.alliance.summaries import refresh_alliance, refresh_norms
+from assessments.questionnaires import throttle
 from clinicians.models import Clinic, Patient
 
 BATCH = 2000

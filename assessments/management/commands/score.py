@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.registry import Form
-from assessments.scoring import SCORE_COLUMNS, ScoringError, resolve_form, score
+from assessments.scoring.definitions import Form
+from assessments.scoring.sheet import SCORE_COLUMNS, ScoringError, resolve_form, score
 
 
 def _one_line(message: object) -> str:
@@ -95,7 +95,7 @@ class Command(BaseCommand):
         # pandas is imported here: the single-sheet path should not wait for it.
         import pandas as pd
 
-        from assessments.scoring_frame import score_frame
+        from assessments.scoring.frame import score_frame
 
         form: Form = resolve_form(code)
         try:

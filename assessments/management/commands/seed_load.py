@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments.alliance import refresh_norms
-from assessments.loadgen import make_load
+from assessments.alliance.loadgen import make_load
+from assessments.alliance.summaries import refresh_norms
 from clinicians.models import Clinic, Role, User
 
 

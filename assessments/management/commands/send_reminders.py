@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from assessments.services import reminders_send
+from assessments.questionnaires.reminders import reminders_send
 
 
 class Command(BaseCommand):

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from assessments.scoring.definitions import Form, render_item_text
 from clinicians.access import patients_visible_to
 from clinicians.models import Patient, User
 
-from .models import Administration, KioskDevice, Response
-from .registry import Form, render_item_text
+from ..models import Administration, KioskDevice, Response
 
 
 def administrations_visible_to(user: User) -> QuerySet[Administration]:

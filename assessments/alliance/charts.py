@@ -14,8 +14,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .alliance import SeriesPoint
-from .alliance_rules import PointFlags
+from assessments.alliance.rules import PointFlags
+from assessments.alliance.summaries import SeriesPoint
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 48, 44, 16, 56  # room for the last date label

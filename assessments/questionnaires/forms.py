@@ -10,11 +10,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessments.questionnaires.links import Occasion
+from assessments.scoring.definitions import Form, render_item_text
+from assessments.scoring.registry import get_registry
 from clinicians.models import Clinic
 
-from .models import OccasionKind
-from .registry import Form, get_registry, render_item_text
-from .services import Occasion
+from ..models import OccasionKind
 
 ITEM_FIELD = re.compile(r"^item_(\d+)$")
 NO_ANSWER = ""

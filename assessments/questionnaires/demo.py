@@ -13,10 +13,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from assessments.questionnaires.links import Occasion, administration_request
+from assessments.questionnaires.submissions import response_submit, staff_entry_submit
 from clinicians.models import CaseAssignment, Clinic, Patient
 
-from .models import Administration, Channel, OccasionKind, Rater
-from .services import Occasion, administration_request, response_submit, staff_entry_submit
+from ..models import Administration, Channel, OccasionKind, Rater
 
 FORM = "wai-sr-client"
 

@@ -15,10 +15,12 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.alliance.summaries import refresh_alliance
+from assessments.scoring.frame import score_frame
+from assessments.scoring.registry import get_registry
 from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 
-from .alliance import refresh_alliance
-from .models import (
+from ..models import (
     Administration,
     AdministrationStatus,
     Answer,
@@ -27,8 +29,6 @@ from .models import (
     Rater,
     Response,
 )
-from .registry import get_registry
-from .scoring import score_frame
 
 FORM = "wai-sr-client"
 BATCH = 5000

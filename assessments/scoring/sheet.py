@@ -2,7 +2,8 @@
 
 Pure Python on purpose (no Django, no pandas): the web app, the command line and the
 tests share this one implementation of the scoring rule. `score_frame()`, the vectorised
-twin for pandas DataFrames, lives in `assessments.scoring_frame` and is re-exported here.
+twin for pandas DataFrames, lives in `assessments.scoring.frame`, which imports this module
+(never the reverse, so scalar scoring never pays for importing pandas).
 
 The rule (see docs/scoring.md and the reference):
 
@@ -26,10 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .registry import SUBSCALES, Form, Scale, get_registry
+from assessments.scoring.definitions import SUBSCALES, Form, Scale
+from assessments.scoring.registry import get_registry
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 # The vectorised result's columns, in order (also the CSV output's score columns).
 FIGURE_COLUMNS: tuple[str, ...] = tuple(
@@ -239,11 +241,3 @@ def score(form: str | Form, answers: Mapping[int, int | None]) -> ScoreResult:
         complete=complete,
         prorated=not complete and total.sum is not None,
     )
-
-
-def score_frame(form: str | Form, df: pd.DataFrame) -> pd.DataFrame:
-    """Vectorised twin of score(); see assessments.scoring_frame.score_frame."""
-    # Imported here so that scalar scoring never pays for importing pandas.
-    from .scoring_frame import score_frame as vectorised
-
-    return vectorised(form, df)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Throttle
+from ..models import Throttle
 
 
 def _window_start(seconds: int) -> datetime:

@@ -16,11 +16,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.alliance.summaries import gap_threshold
 from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, Role, User
 
-from .alliance import gap_threshold
-from .models import AccessLink, Administration, AdministrationStatus, AllianceSummary, Rater
+from ..models import AccessLink, Administration, AdministrationStatus, AllianceSummary, Rater
 
 
 @dataclass(frozen=True)

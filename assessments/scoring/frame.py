@@ -33,8 +33,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .registry import SUBSCALES, Form, Scale
-from .scoring import (
+from assessments.scoring.definitions import SUBSCALES, Form, Scale
+from assessments.scoring.sheet import (
     FIGURE_COLUMNS,
     ScoringError,
     min_answered,
@@ -277,7 +277,7 @@ def _score_chunk(
         offset_sum = acc[k] & ((1 << plan.shift) - 1)  # sum of (keyed value - min)
         keyed_sum = offset_sum + lo * count
         scored = (count >= min_answered(items)) & valid
-        # The same operations, in the same order, as subscale_score() in scoring.py.
+        # The same operations, in the same order, as subscale_score() in sheet.py.
         for figure, numerator, denominator in (
             ("sum", keyed_sum * items, count),
             ("mean", keyed_sum, count),

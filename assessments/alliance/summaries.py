@@ -15,8 +15,9 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from .alliance_rules import Norms, Point, analyse, cronbach_alpha, norms_from, summarise
-from .models import (
+from assessments.alliance.rules import Norms, Point, analyse, cronbach_alpha, norms_from, summarise
+
+from ..models import (
     AllianceSummary,
     Answer,
     FormNorms,
@@ -234,7 +235,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
 
 def refresh_norms(*, clinic_id: int) -> list[FormNorms]:
     """Estimate each form's SD (of total POMP) and Cronbach's alpha from the clinic's
-    most recent complete client questionnaires; see alliance_rules for when they count."""
+    most recent complete client questionnaires; see alliance.rules for when they count."""
     out = []
     forms = (
         Response.objects.filter(
