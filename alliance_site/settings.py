@@ -104,9 +104,14 @@ INSTALLED_APPS = [
     "clinicians",
     "assessments",
     "integrations",
+    "alliance_site.apps.AllianceSiteConfig",
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the log and every response carries the request id, and
+    # every request (redirects and refusals included) is counted.
+    "alliance_site.logs.RequestIdMiddleware",
+    "alliance_site.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -234,7 +239,8 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+# Load balancers probe, and Prometheus scrapes each instance, over the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -312,10 +318,45 @@ ALLIANCE_INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
 ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
 
+# --- observability -------------------------------------------------------------------
+# Logs: one JSON object per line with the request id (LOG_FORMAT=json, the default when
+# debug is off), or a readable line with the id for a developer's terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "alliance_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "alliance_site.logs.JsonFormatter"},
+        "text": {"()": "alliance_site.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Metrics at /metrics for whoever holds this token (Authorization: Bearer ...); without
+# it the endpoint answers 404. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client) adds
+# up the counts of several gunicorn workers.
+ALLIANCE_METRICS_TOKEN = env_str("ALLIANCE_METRICS_TOKEN")
+
+# Error reports to Sentry (or a compatible service) only when a DSN is given; events are
+# scrubbed of people, answers, tokens and cookies first (alliance_site/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from alliance_site import sentry as _sentry
+
+    _sentry.init(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinicians import audit
 from clinicians.models import Patient, Role, User
 
+from . import signals
 from .alliance import refresh_alliance
 from .models import (
     AccessLink,
@@ -272,6 +273,11 @@ def _store_response(
         Answer(response=response, item=item, value=answers.get(item))
         for item in range(1, result.total.items + 1)
     )
+    if version == 1:
+        # Counted once the row is committed, never for a rolled-back attempt.
+        transaction.on_commit(
+            lambda: signals.response_stored.send(sender=Response, channel=channel)
+        )
     return response
 
 
@@ -514,7 +520,9 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
         except Exception:
             # Unclaim, so that the next run tries again; then let cron see the failure.
             Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
+            signals.reminder_failed.send(sender=Administration)
             raise
+        signals.reminder_sent.send(sender=Administration)
         audit.record(
             action="questionnaire_reminder_sent",
             clinic=administration.patient.clinic,
