@@ -216,6 +216,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "reminder_delay_days",
             "low_pomp_threshold",
             "overdue_days",
+            "time_zone",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -452,9 +452,11 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         "reminder": reminder,
         "item_count": get_registry().get(administration.form_code).item_count,
     }
-    subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
-    text = render_to_string("emails/questionnaire.txt", context)
-    html = render_to_string("emails/questionnaire.html", context)
+    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it.
+    with timezone.override(administration.patient.clinic.zone):
+        subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
+        text = render_to_string("emails/questionnaire.txt", context)
+        html = render_to_string("emails/questionnaire.html", context)
     message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
     message.attach_alternative(html, "text/html")
     message.send()
