@@ -19,11 +19,12 @@ import logging
 import secrets
 import select
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -126,3 +127,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "unavailable", "failed": failed, "checks": results}, status=503
         )
     return JsonResponse({"status": "ok", "checks": results})
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /metrics before Django checks the Host header.
+
+    A load balancer probes, and Prometheus scrapes, each instance by its own address
+    (http://10.0.0.5:8000/healthz), which is not among DJANGO_ALLOWED_HOSTS; without
+    this they would get 400. Neither answer depends on the host, and /metrics still
+    wants its token.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return healthz(request)
+        if request.path_info == "/metrics":
+            from . import metrics
+
+            try:
+                return metrics.metrics_view(request)
+            except Http404:
+                # Django's own 404 page would need the host check; a bare 404 says less.
+                return HttpResponseNotFound(b"", content_type="text/plain")
+        return self.get_response(request)

@@ -161,6 +161,8 @@ class MetricsMiddleware:
         view = match.view_name if match is not None and match.view_name else "unmatched"
         if request.path.startswith(settings.STATIC_URL):
             view = "static"
+        elif request.path_info in ("/healthz", "/metrics"):
+            view = request.path_info.lstrip("/")  # answered before URL resolving
         LATENCY.labels(view=view).observe(time.perf_counter() - started)
         REQUESTS.labels(
             view=view, method=_method(request.method), status=str(response.status_code)

@@ -112,6 +112,7 @@ MIDDLEWARE = [
     # every request (redirects and refusals included) is counted.
     "alliance_site.logs.RequestIdMiddleware",
     "alliance_site.metrics.MetricsMiddleware",
+    "alliance_site.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -294,16 +295,22 @@ _bootstrap_dir = (
 STATICFILES_DIRS: list = [BASE_DIR / "static"]
 if _bootstrap_dir is not None:
     STATICFILES_DIRS.append(("bootstrap", _bootstrap_dir))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
-# Serve straight from the finders so that a fresh clone needs no collectstatic; an
-# operator who prefers collected files sets DJANGO_STATIC_ROOT and WHITENOISE_USE_FINDERS.
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+# Production (debug off): files collected at build time (`collectstatic`) under hashed,
+# gzip- and brotli-compressed names, served by WhiteNoise with a year-long cache. A
+# development clone (`make run`, `make test`) serves straight from the source folders
+# and needs no collectstatic.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or (
     None if WHITENOISE_USE_FINDERS else BASE_DIR / "staticfiles"
 )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

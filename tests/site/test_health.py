@@ -171,3 +171,12 @@ def test_the_real_postgres_probe_answers_quickly() -> None:
     started = time.monotonic()
     health.probe_postgres(health.database_params())
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.django_db
+def test_a_probe_by_the_instances_address_is_answered(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ALLOWED_HOSTS = ["alliance.example.org"]
+    response = Client().get("/healthz", HTTP_HOST="10.0.0.5:8000")
+    assert response.status_code == 200
+    # Any other page still insists on a known host.
+    assert Client().get("/accounts/login/", HTTP_HOST="10.0.0.5:8000").status_code == 400

@@ -130,3 +130,11 @@ def test_queue_depth_reads_the_celery_list_in_redis() -> None:
 def test_queue_depth_is_absent_when_redis_is_down() -> None:
     with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
         assert "alliance_queue_depth" not in scrape()
+
+
+def test_prometheus_can_scrape_an_instance_by_its_address(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ALLOWED_HOSTS = ["alliance.example.org"]
+    settings.ALLIANCE_METRICS_TOKEN = METRICS_TOKEN
+    browser = Client(HTTP_HOST="10.0.0.5:8000")
+    assert browser.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}").status_code == 200
+    assert browser.get("/metrics").status_code == 404
