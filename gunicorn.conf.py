@@ -57,6 +57,7 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
                 "stream": "ext://sys.stdout",
             }
         },
+        "root": {"handlers": ["stdout"], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
             "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},

@@ -39,6 +39,11 @@ from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client opens its files there as soon as a metric is made; a missing
+    # folder would stop every process (web, worker, manage.py) from starting.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUESTS = Counter(
     "alliance_http_requests_total", "HTTP requests answered", ["view", "method", "status"]
 )
