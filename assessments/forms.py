@@ -227,6 +227,11 @@ class ClinicSettingsForm(forms.ModelForm):
         self.fields["default_therapist_form"] = forms.ChoiceField(
             label=_("Default therapist form"), choices=_form_choices("therapist")
         )
+        # Left empty (or not sent at all), the clinic keeps the zone it has.
+        self.fields["time_zone"].required = False
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone
 
 
 class KioskEnrolForm(forms.Form):
