@@ -138,3 +138,41 @@ def test_prometheus_can_scrape_an_instance_by_its_address(settings) -> None:  # 
     browser = Client(HTTP_HOST="10.0.0.5:8000")
     assert browser.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}").status_code == 200
     assert browser.get("/metrics").status_code == 404
+
+
+def test_several_worker_processes_add_up_in_multiprocess_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),  # made when missing
+        "DJANGO_SETTINGS_MODULE": "alliance_site.settings",
+    }
+    setup = "import django; django.setup(); from alliance_site import metrics; "
+    for _ in range(2):  # two gunicorn workers, each storing a submission
+        subprocess.run(
+            [sys.executable, "-c", setup + "metrics.submission_stored('kiosk')"],
+            cwd=root,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+    scraped = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            setup + "from prometheus_client import generate_latest; "
+            "print(generate_latest(metrics.registry()).decode())",
+        ],
+        cwd=root,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert 'alliance_submissions_total{channel="kiosk"} 2.0' in scraped
