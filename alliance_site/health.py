@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
-# Whole seconds the database probe may take; with the cache's socket timeouts this keeps
+# Seconds the database probe may take; with the cache's socket timeouts (0.5 s) this keeps
 # the answer under 2 s when both hang.
 DATABASE_PROBE_SECONDS = 1.0
 
