@@ -242,6 +242,8 @@ ROUTES: list[Route] = [
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),
+    # Only a request with the metrics token sees it; staff sessions do not (404).
+    Route("metrics", everyone(404)),
     Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("logout", everyone(302), method="post"),
     Route("password_reset", everyone(200)),

@@ -117,9 +117,16 @@ def _flags(
                 )
             )
     expired = [a for a in open_links if a.expires_at <= now]
-    last_done = summary.completed_at.date() if summary and summary.completed_at else None
+    zone = clinic.zone
+    last_done = (
+        timezone.localtime(summary.completed_at, zone).date()
+        if summary and summary.completed_at
+        else None
+    )
     since = last_done or patient.activated_on
-    if expired and (last_done is None or expired[0].created_at.date() >= last_done):
+    if expired and (
+        last_done is None or timezone.localtime(expired[0].created_at, zone).date() >= last_done
+    ):
         flags.append(
             Flag(
                 "overdue",
@@ -163,7 +170,7 @@ def _rows(patients: QuerySet[Patient], clinic: Clinic) -> list[CaseloadRow]:
         .order_by("-created_at")
     ):
         open_by_patient[a.patient_id].append(a)
-    today, now = timezone.localdate(), timezone.now()
+    today, now = clinic.today(), timezone.now()
     names = flag_names()  # translated once per page, not once per client
     rows = []
     for p in listed:
@@ -273,6 +280,9 @@ def _flagged_filter(clinic: Clinic) -> Q:
 
 def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
     cutoff = today - timedelta(days=clinic.overdue_days)
+    # Midnight of the cutoff day on the clinic's calendar (and a range, which the index
+    # on completed_at can serve, rather than a __date lookup in the session's zone).
+    cutoff_start = timezone.make_aware(datetime.combine(cutoff, time.min), clinic.zone)
     expired_link = Administration.objects.filter(
         patient=OuterRef("pk"),
         status=AdministrationStatus.OPEN,
@@ -280,7 +290,7 @@ def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
         expires_at__lte=now,
     )
     return (
-        Q(alliance__completed_at__date__lt=cutoff)
+        Q(alliance__completed_at__lt=cutoff_start)
         | Q(alliance__completed_at__isnull=True, activated_on__lt=cutoff)
         | Q(Exists(expired_link.filter(created_at__gte=OuterRef("alliance__completed_at"))))
         | Q(Exists(expired_link), alliance__completed_at__isnull=True)
@@ -312,8 +322,8 @@ def clinic_overview(
         if pomp is not None:
             s.pomps.append(pomp)
     # A datetime range (not created_at__date) lets the index on created_at serve it.
-    first = timezone.make_aware(datetime.combine(start, time.min))
-    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    first = timezone.make_aware(datetime.combine(start, time.min), clinic.zone)
+    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), clinic.zone)
     sent_by_link = Exists(AccessLink.objects.filter(administration=OuterRef("pk")))
     counts = (
         Administration.objects.filter(
@@ -330,7 +340,7 @@ def clinic_overview(
         if c["therapist_id"] in stats:
             stats[c["therapist_id"]].sent = c["sent"]
             stats[c["therapist_id"]].completed = c["done"]
-    today, now = timezone.localdate(), timezone.now()
+    today, now = clinic.today(), timezone.now()
     flagged_page = Paginator(
         active.filter(_flagged_filter(clinic)).order_by("code", "pk"), FLAGGED_PER_PAGE
     ).get_page(page)

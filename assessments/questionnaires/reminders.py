@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from assessments import signals
 from clinicians import audit
 from clinicians.models import User
 
@@ -32,9 +33,11 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         "reminder": reminder,
         "item_count": get_registry().get(administration.form_code).item_count,
     }
-    subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
-    text = render_to_string("emails/questionnaire.txt", context)
-    html = render_to_string("emails/questionnaire.html", context)
+    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it.
+    with timezone.override(administration.patient.clinic.zone):
+        subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
+        text = render_to_string("emails/questionnaire.txt", context)
+        html = render_to_string("emails/questionnaire.html", context)
     message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
     message.attach_alternative(html, "text/html")
     message.send()
@@ -100,7 +103,9 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
         except Exception:
             # Unclaim, so that the next run tries again; then let cron see the failure.
             Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
+            signals.reminder_failed.send(sender=Administration)
             raise
+        signals.reminder_sent.send(sender=Administration)
         audit.record(
             action="questionnaire_reminder_sent",
             clinic=administration.patient.clinic,

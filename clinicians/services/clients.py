@@ -124,7 +124,7 @@ def patient_discharge(
         raise ServiceError(_("%(code)s is already discharged.") % {"code": locked.code})
     now = timezone.now()
     locked.status = PatientStatus.DISCHARGED
-    locked.discharged_on = on or timezone.localdate()
+    locked.discharged_on = on or actor.clinic.today()
     locked.save(update_fields=["status", "discharged_on"])
     ended = CaseAssignment.objects.filter(patient=locked, ended_at__isnull=True).first()
     if ended is not None:
@@ -155,7 +155,7 @@ def patient_reactivate(
     previous_discharge = locked.discharged_on
     locked.status = PatientStatus.ACTIVE
     locked.discharged_on = None
-    locked.activated_on = timezone.localdate()
+    locked.activated_on = actor.clinic.today()
     locked.save(update_fields=["status", "discharged_on", "activated_on"])
     audit.record(
         action="client_reactivated",
