@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinicians import audit
-from clinicians.models import Patient, Role, User
+from clinicians.models import Patient, PatientStatus, Role, User
 
 from .alliance import refresh_alliance
 from .models import (
@@ -489,6 +489,8 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
             expires_at__gt=now,
             emailed_at__isnull=False,
             reminder_sent_at__isnull=True,
+            # Discharge withdraws open questionnaires; this guards anything left over.
+            patient__status=PatientStatus.ACTIVE,
         )
         .exclude(patient__email="")
         .select_related("patient__clinic", "therapist")

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinicians.models import Clinic
+from clinicians.models import Clinic, PatientStatus
 
 from .. import throttle
 from ..forms import KioskCodeForm, QuestionnaireForm
@@ -244,7 +244,12 @@ def kiosk(request: HttpRequest) -> HttpResponse:
             code = normalise_short_code(form.cleaned_data["code"])
             administration = (
                 Administration.objects.open_now()
-                .filter(clinic=clinic, short_code=code, short_code_expires_at__gt=timezone.now())
+                .filter(
+                    clinic=clinic,
+                    short_code=code,
+                    short_code_expires_at__gt=timezone.now(),
+                    patient__status=PatientStatus.ACTIVE,
+                )
                 .first()
                 if code
                 else None

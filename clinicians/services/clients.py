@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit
+from .. import audit, lifecycle
 from ..models import CaseAssignment, Patient, PatientStatus, User
 from .caseloads import assign_locked
 from .errors import ServiceError
@@ -137,6 +137,9 @@ def patient_discharge(
         request=request,
         detail={"previous_therapist": ended.therapist_id if ended else None},
     )
+    # Open questionnaires, links and kiosk codes go too (in `assessments`), in this
+    # transaction: a discharged client is asked for nothing more.
+    lifecycle.client_discharged.send(sender=Patient, patient=locked, actor=actor, request=request)
     return locked
 
 
