@@ -155,6 +155,8 @@ def patient_reactivate(
     locked = _lock(actor, patient)
     if locked.is_active:
         raise ServiceError(_("%(code)s is already active.") % {"code": locked.code})
+    if locked.erased_at is not None:
+        raise ServiceError(_("This client's identity was erased; add them again as new."))
     previous_discharge = locked.discharged_on
     locked.status = PatientStatus.ACTIVE
     locked.discharged_on = None
