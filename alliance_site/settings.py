@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "clinicians",
     "assessments",
     "integrations",
+    # Last: the site's own management commands (backup, restore, restore_drill).
+    "alliance_site",
 ]
 
 MIDDLEWARE = [
