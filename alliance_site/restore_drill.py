@@ -199,11 +199,12 @@ def run_drill(
     key: bytes,
     source_dump: Path | None = None,
     keep: bool = False,
+    name: str | None = None,
     say: Callable[[str], None] = print,
 ) -> DrillReport:
     report = DrillReport()
     started = time.monotonic()
-    report.database = f"alliance_drill_{secrets.token_hex(4)}"
+    report.database = name or f"alliance_drill_{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory(prefix="alliance-drill-") as folder:
         snapshot_conn = _connect()
         try:

@@ -52,10 +52,10 @@ LOSE_ONE_AUDIT_LINE = (
 )
 
 
-def drill_databases() -> list[str]:
+def database_exists(name: str) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'alliance_drill_%'")
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return cursor.fetchone() is not None
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_the_drill_passes_on_a_faithful_restore_and_drops_its_database(
     assert report.responses == 3 and report.tables > 20
     assert report.rows >= 3 + 36  # the responses and their answers at least
     assert report.page.endswith(": 200")
-    assert drill_databases() == []
+    assert not database_exists(report.database)
 
 
 @postgres_only
@@ -95,10 +95,10 @@ def test_the_drill_finds_a_stored_score_that_its_answers_do_not_give(
     Response.objects.filter(pk=answered[1].pk).update(total_pomp=12.5)
     out = StringIO()
     with pytest.raises(CommandError, match="differences"):
-        call_command("restore_drill", stdout=out)
+        call_command("restore_drill", "--name", "alliance_drill_test_scores", stdout=out)
     assert f"response {answered[1].pk} total_pomp: stored 12.5" in out.getvalue()
     assert "RESULT: FAIL" in out.getvalue()
-    assert drill_databases() == []
+    assert not database_exists("alliance_drill_test_scores")
 
 
 @postgres_only

@@ -24,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--dump", help="restore this backup file instead of a fresh dump")
         parser.add_argument("--latest", action="store_true", help="restore the newest backup")
         parser.add_argument("--keep", action="store_true", help="keep the drill database")
+        parser.add_argument(
+            "--name", help="the drill database's name (default: alliance_drill_<random>)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
