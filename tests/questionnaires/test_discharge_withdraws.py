@@ -98,3 +98,23 @@ def test_other_clients_questionnaires_stay_open(
     other.administration.refresh_from_db()
     assert other.administration.status == AdministrationStatus.OPEN
     assert other.administration.short_code == other.short_code
+
+
+def test_a_discharged_client_leaves_the_waiting_and_overdue_lists(
+    admin_a: User, therapist_a1: User, issued: IssuedLink, client_a1: Patient
+) -> None:
+    from assessments.dashboards import caseload_overview, clinic_overview, waiting_in
+
+    later = timezone.now() + timedelta(days=40)  # overdue by any clinic's setting
+    with time_machine.travel(later):
+        today = timezone.localdate()
+        before = clinic_overview(admin_a, start=today - timedelta(days=60), end=today)
+        assert [r.patient.pk for r in before.overdue] == [client_a1.pk]
+    assert [p.pk for p, _ in waiting_in(caseload_overview(therapist_a1))] == [client_a1.pk]
+
+    services.patient_discharge(actor=admin_a, patient=client_a1)
+    assert waiting_in(caseload_overview(therapist_a1)) == []
+    with time_machine.travel(later):
+        today = timezone.localdate()
+        after = clinic_overview(admin_a, start=today - timedelta(days=60), end=today)
+        assert after.overdue == [] and after.overdue_count == 0
