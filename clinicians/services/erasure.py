@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -98,6 +100,10 @@ def patient_erase(
             continue
     else:  # pragma: no cover - 5 collisions in 2**50 do not happen
         raise ServiceError(_("No pseudonym could be drawn; nothing was erased. Try again."))
+    # Django admin's own history names objects by their text (the code, for a client).
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Patient), object_id=str(locked.pk)
+    ).update(object_repr=locked.code)
     lifecycle.client_erased.send(sender=Patient, patient=locked, actor=actor, request=request)
     # The old code is not written down anywhere, not even here.
     audit.record(

@@ -153,6 +153,22 @@ def test_erasure_blanks_identity_keeps_scores_and_changes_no_one_else(
     assert "Alice" not in page and "A-001" not in page and erased.code in page
 
 
+def test_django_admins_history_shows_the_pseudonym_too(admin_a: User, discharged: Patient) -> None:
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    operator = User.objects.create_superuser("ops@example.test", "x-long-password-1")
+    LogEntry.objects.create(
+        user=operator,
+        content_type=ContentType.objects.get_for_model(Patient),
+        object_id=str(discharged.pk),
+        object_repr="A-001",
+        action_flag=CHANGE,
+    )
+    erased = services.patient_erase(actor=admin_a, patient=discharged)
+    assert list(LogEntry.objects.values_list("object_repr", flat=True)) == [erased.code]
+
+
 def test_the_api_and_fhir_show_the_pseudonym(
     admin_a: User, discharged: Patient, filled: Filled
 ) -> None:

@@ -186,3 +186,37 @@ def test_one_failing_job_does_not_stop_the_others(
         call_command("retention", stdout=StringIO(), stderr=StringIO())
     b.refresh_from_db()
     assert b.identity_removed_at is not None
+
+
+# The trigger the audit table gets on PostgreSQL (its migration lives with the audit
+# work): DELETE only for lines past the minimum retention, and only in a transaction
+# that set alliance.audit_prune. Installed here to prove the pruning passes it.
+AUDIT_TRIGGER = """
+CREATE OR REPLACE FUNCTION test_audit_append_only() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE'
+     AND current_setting('alliance.audit_prune', true) = 'on'
+     AND OLD.at < now() - interval '6 years' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'the audit log is append-only';
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER test_audit_append_only BEFORE UPDATE OR DELETE ON clinicians_auditevent
+  FOR EACH ROW EXECUTE FUNCTION test_audit_append_only();
+"""
+
+
+def test_the_pruning_passes_an_append_only_trigger_that_refuses_everything_else(
+    clinic_a: Any,
+) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    old = aged_line(6.5, clinic_a)
+    with connection.cursor() as cursor:
+        cursor.execute(AUDIT_TRIGGER)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=old.pk).delete()
+    assert audit_prune() == 1
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
