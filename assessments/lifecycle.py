@@ -13,7 +13,13 @@ from django.utils import timezone
 from clinicians import audit
 from clinicians.models import Patient, User
 
-from .models import AccessLink, Administration, AdministrationStatus
+from .models import (
+    AccessLink,
+    Administration,
+    AdministrationStatus,
+    AllianceSummary,
+    OccasionKind,
+)
 
 
 def withdraw_open(
@@ -73,6 +79,11 @@ def on_client_erased(
     # An "other" occasion's note is free text staff typed about the client; it may
     # name them. Answers and scores stay; the occasion reads "Other".
     withdraw_open(patient=patient, actor=actor, request=request, reason="erasure")
-    Administration.objects.filter(patient=patient).exclude(occasion_note="").update(
-        occasion_note=""
+    noted = Administration.objects.filter(patient=patient).exclude(occasion_note="")
+    notes = set(noted.values_list("occasion_note", flat=True))
+    noted.update(occasion_note="")
+    # The dashboard's summary row copies the latest occasion's label (the note, for
+    # "other"); it becomes the plain label.
+    AllianceSummary.objects.filter(patient=patient, occasion_label__in=notes).update(
+        occasion_label=str(OccasionKind.OTHER.label)
     )

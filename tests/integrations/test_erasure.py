@@ -153,6 +153,32 @@ def test_erasure_blanks_identity_keeps_scores_and_changes_no_one_else(
     assert "Alice" not in page and "A-001" not in page and erased.code in page
 
 
+def test_free_text_occasion_notes_go_and_the_scores_stay(
+    admin_a: User, therapist_a1: User, client_a1: Patient
+) -> None:
+    from datetime import date
+
+    from assessments.models import OccasionKind
+    from assessments.services import Occasion, staff_entry_submit
+
+    response = staff_entry_submit(
+        actor=therapist_a1,
+        patient=client_a1,
+        form_code="wai-sr-client",
+        rater="client",
+        occasion=Occasion(OccasionKind.OTHER, None, "after Alice's move", date(2026, 5, 1)),
+        answers={i: 3 for i in range(1, 13)},
+    )
+    services.patient_discharge(actor=admin_a, patient=client_a1)
+    services.patient_erase(actor=admin_a, patient=client_a1)
+    administration = Administration.objects.get(pk=response.administration_id)
+    assert administration.occasion_note == "" and administration.occasion_label == "Other"
+    summary = AllianceSummary.objects.get(patient=client_a1)
+    assert summary.occasion_label == "Other"
+    assert Response.objects.get(pk=response.pk).total_pomp == response.total_pomp
+    assert not AuditEvent.objects.filter(detail__icontains="Alice").exists()
+
+
 def test_django_admins_history_shows_the_pseudonym_too(admin_a: User, discharged: Patient) -> None:
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
