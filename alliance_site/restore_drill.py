@@ -25,7 +25,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Prefetch
 from django.test import Client
 from django.urls import reverse
 
@@ -128,37 +127,48 @@ def _default_database(name: str) -> Iterator[None]:
         connection.settings_dict["NAME"] = original
 
 
-def rescore(report: DrillReport) -> None:
-    """Score every stored response again from its answers; compare every figure."""
+def rescore(report: DrillReport, chunk: int = 5000) -> None:
+    """Score every stored response again from its answers; compare every figure.
+
+    Plain values, a chunk of responses and their answers at a time (two queries per
+    chunk): model instances for half a million answers would cost more than scoring.
+    """
     from assessments.models import Answer, Response
     from assessments.scoring import FIGURE_COLUMNS, ScoringError, score
 
-    responses = (
-        Response.objects.select_related("administration")
-        .prefetch_related(Prefetch("answers", queryset=Answer.objects.order_by("item")))
-        .order_by("pk")
-    )
-    for response in responses.iterator(chunk_size=2000):
-        report.responses += 1
-        answers = {a.item: a.value for a in response.answers.all()}
-        try:
-            result = score(response.administration.form_code, answers)
-        except ScoringError as exc:
-            report.score_mismatches.append(f"response {response.pk}: {exc}")
-            continue
-        parts = {"goal": result.goal, "task": result.task, "bond": result.bond}
-        parts["total"] = result.total
-        for column in FIGURE_COLUMNS:
-            part, figure = column.split("_")
-            fresh = getattr(parts[part], figure)
-            stored = getattr(response, column)
-            same = (fresh is None and stored is None) or (
-                fresh is not None and stored is not None and math.isclose(fresh, stored)
-            )
-            if not same:
-                report.score_mismatches.append(
-                    f"response {response.pk} {column}: stored {stored}, scored {fresh}"
+    fields = ("pk", "administration__form_code", *FIGURE_COLUMNS)
+    last = 0
+    while True:
+        rows = list(
+            Response.objects.filter(pk__gt=last).order_by("pk").values_list(*fields)[:chunk]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        answers: dict[int, dict[int, int | None]] = {row[0]: {} for row in rows}
+        for response_id, item, value in Answer.objects.filter(
+            response_id__in=list(answers)
+        ).values_list("response_id", "item", "value"):
+            answers[response_id][item] = value
+        for pk, form_code, *stored_figures in rows:
+            report.responses += 1
+            try:
+                result = score(form_code, answers[pk])
+            except ScoringError as exc:
+                report.score_mismatches.append(f"response {pk}: {exc}")
+                continue
+            parts = {"goal": result.goal, "task": result.task, "bond": result.bond}
+            parts["total"] = result.total
+            for column, stored in zip(FIGURE_COLUMNS, stored_figures, strict=True):
+                part, figure = column.split("_")
+                fresh = getattr(parts[part], figure)
+                same = (fresh is None and stored is None) or (
+                    fresh is not None and stored is not None and math.isclose(fresh, stored)
                 )
+                if not same:
+                    report.score_mismatches.append(
+                        f"response {pk} {column}: stored {stored}, scored {fresh}"
+                    )
 
 
 def signed_in_client(user: Any) -> Client:

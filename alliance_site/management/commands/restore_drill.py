@@ -37,7 +37,11 @@ class Command(BaseCommand):
                 else (Path(options["dump"]) if options["dump"] else None)
             )
             report = run_drill(
-                key=key, source_dump=source, keep=options["keep"], say=self.stdout.write
+                key=key,
+                source_dump=source,
+                keep=options["keep"],
+                name=options["name"],
+                say=self.stdout.write,
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
