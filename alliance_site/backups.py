@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -118,16 +119,20 @@ def dump(target: Path, key: bytes, *, snapshot: str | None = None, alias: str = 
     partial = target.with_name(target.name + ".part")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        # stderr goes to a file: a pipe nobody reads while the dump streams could fill up
+        # and stall pg_dump.
         with (
             os.fdopen(fd, "wb") as out,
+            tempfile.TemporaryFile() as errors,
             subprocess.Popen(  # noqa: S603
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+                command, stdout=subprocess.PIPE, stderr=errors, env=env
             ) as proc,
         ):
-            assert proc.stdout is not None and proc.stderr is not None
+            assert proc.stdout is not None
             size = encrypt_stream(proc.stdout, out, key)
-            error = proc.stderr.read().decode(errors="replace")
             proc.wait()
+            errors.seek(0)
+            error = errors.read().decode(errors="replace")
         if proc.returncode != 0:
             raise BackupError(f"pg_dump failed: {error.strip()}")
         os.replace(partial, target)
@@ -184,19 +189,21 @@ def restore(source: Path, key: bytes, *, into: str, alias: str = "default") -> i
     ]
     with (
         open(source, "rb") as sealed,
+        tempfile.TemporaryFile() as errors,
         subprocess.Popen(  # noqa: S603
-            command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            command, stdin=subprocess.PIPE, stderr=errors, env=env
         ) as proc,
     ):
-        assert proc.stdin is not None and proc.stderr is not None
+        assert proc.stdin is not None
         try:
             for part in decrypt_chunks(sealed, key):
                 proc.stdin.write(part)
-        except BrokenPipeError:
+        except BrokenPipeError:  # pg_restore stopped at an error; it says which below
             pass
         proc.stdin.close()
-        error = proc.stderr.read().decode(errors="replace")
         proc.wait()
+        errors.seek(0)
+        error = errors.read().decode(errors="replace")
     if proc.returncode != 0:
         raise BackupError(f"pg_restore failed: {error.strip()}")
     return size

@@ -152,3 +152,15 @@ def test_backup_then_restore_into_an_empty_database(
             call_command("restore", str(dump), "--into", name)
     finally:
         drop_database(name)
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_client_tools_older_than_the_server_are_refused(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance_site import backups
+
+    monkeypatch.setattr(backups, "client_major", lambda tool: backups.server_major() - 1)
+    with pytest.raises(CommandError, match="install the client tools of version"):
+        call_command("backup")
