@@ -226,18 +226,18 @@ def export_jobs_sweep(*, now: timezone.datetime | None = None) -> dict[str, int]
     requeued = ExportJob.objects.filter(
         status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     ).update(status=ExportStatus.QUEUED, done_rows=0)
-    expired = export_files_delete(
+    return {"requeued": requeued, "expired": export_files_expire(now=now)}
+
+
+def export_files_expire(*, now: timezone.datetime | None = None) -> int:
+    """Retention: delete every export file older than ALLIANCE_EXPORT_KEEP_HOURS (24)."""
+    now = now or timezone.now()
+    return export_files_delete(
         ExportJob.objects.filter(
             status__in=[ExportStatus.DONE, ExportStatus.FAILED],
             finished_at__lt=now - timedelta(hours=conf.export_keep_hours()),
         )
     )
-    return {"requeued": requeued, "expired": expired}
-
-
-def export_files_expire(*, now: timezone.datetime | None = None) -> int:
-    """Retention: delete every export file older than ALLIANCE_EXPORT_KEEP_HOURS (24)."""
-    return export_jobs_sweep(now=now)["expired"]
 
 
 def export_files_delete(jobs: QuerySet[ExportJob]) -> int:
