@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from assessments.models import Administration, Answer, Response
 from assessments.registry import get_registry, render_item_text
-from assessments.scoring import FIGURE_COLUMNS
 from clinicians.audit import action_label
 from clinicians.models import AuditEvent, CaseAssignment, Patient
 
 FORMAT_VERSION = 1
+PARTS = ("goal", "task", "bond", "total")
+FIGURES = ("sum", "mean", "pomp")
 
 
 def _when(value: date | datetime | None) -> str | None:
@@ -49,7 +50,11 @@ def _response(response: Response, therapist_name: str) -> dict[str, Any]:
         "answered": response.answered,
         "items": response.items,
         "complete": response.complete,
-        "scores": {name: getattr(response, name) for name in FIGURE_COLUMNS},
+        # {"goal": {"sum", "mean", "pomp"}, "task": …, "bond": …, "total": …}
+        "scores": {
+            part: {figure: getattr(response, f"{part}_{figure}") for figure in FIGURES}
+            for part in PARTS
+        },
         "answers": _answers(response, therapist_name),
     }
 

@@ -60,7 +60,7 @@ def test_an_admin_downloads_an_access_request_then_erases_the_identity(  # type:
     (questionnaire,) = doc["questionnaires"]
     (version,) = questionnaire["responses"]
     assert [a["value"] for a in version["answers"]] == [4] * 12
-    assert version["scores"]["total_mean"] == 4.0
+    assert version["scores"]["total"]["mean"] == 4.0
     assert "Aaron" not in json.dumps(doc)
     with page.expect_download() as waiting:
         page.get_by_role("link", name="Download HTML page").click()

@@ -45,7 +45,8 @@ def test_the_json_file_holds_details_therapists_every_version_and_the_audit_line
     latest = stored.get(
         pk=Response.objects.filter(is_current=True, administration_id=corrected["id"]).get().pk
     )
-    assert new["scores"]["total_pomp"] == latest.total_pomp
+    assert new["scores"]["total"]["pomp"] == latest.total_pomp
+    assert new["scores"]["goal"]["sum"] == latest.goal_sum
     assert new["answers"][0]["text"]  # the question's wording, for a reader
     # The audit lines about the client, the download itself included.
     actions = [e["action"] for e in doc["audit_log"]]
