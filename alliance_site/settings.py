@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "clinicians",
     "assessments",
     "integrations",
+    # The site's own app: signals, checks and management commands (backup, restore,
+    # restore_drill).
     "alliance_site.apps.AllianceSiteConfig",
 ]
 
@@ -325,6 +327,18 @@ ALLIANCE_GAP_POMP = env_int("ALLIANCE_GAP_POMP", 20)
 ALLIANCE_INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
 ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
+# Retention (`manage.py retention`): import batches lose their names and emails after
+# this many days; the audit log is kept this many years, and never fewer than 6 (the
+# longest period health-record rules commonly ask of a clinic's access trail).
+ALLIANCE_IMPORT_RETENTION_DAYS = env_int("ALLIANCE_IMPORT_RETENTION_DAYS", 30)
+if ALLIANCE_IMPORT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("ALLIANCE_IMPORT_RETENTION_DAYS must be at least 1.")
+ALLIANCE_AUDIT_RETENTION_YEARS = env_int("ALLIANCE_AUDIT_RETENTION_YEARS", 6)
+if ALLIANCE_AUDIT_RETENTION_YEARS < 6:
+    raise ImproperlyConfigured(
+        "ALLIANCE_AUDIT_RETENTION_YEARS must be at least 6: the audit log is kept 6 years "
+        "or longer."
+    )
 
 # --- observability -------------------------------------------------------------------
 # Logs: one JSON object per line with the request id (LOG_FORMAT=json, the default when

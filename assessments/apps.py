@@ -27,3 +27,14 @@ class AssessmentsConfig(AppConfig):
         from clinicians.demo import demo_clinic_seeded
 
         demo_clinic_seeded.connect(on_demo_clinic_seeded, dispatch_uid="assessments-demo")
+
+        from clinicians import lifecycle as client_lifecycle
+
+        from . import lifecycle
+
+        client_lifecycle.client_discharged.connect(
+            lifecycle.on_client_discharged, dispatch_uid="assessments-discharge"
+        )
+        client_lifecycle.client_erased.connect(
+            lifecycle.on_client_erased, dispatch_uid="assessments-erasure"
+        )

@@ -221,6 +221,9 @@ class Patient(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     activated_on = models.DateField(_("active since"), default=timezone.localdate)
     discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+    # Set when the client's identity was erased on request (GDPR Art. 17): the name,
+    # email and notes are blank and `code` is a pseudonym; answers and scores stay.
+    erased_at = models.DateTimeField(_("identity erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -367,6 +370,9 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
+    # When the retention job blanked the names and emails of its rows (codes stay, so
+    # the batch still says what it did).
+    identity_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -213,6 +213,9 @@ INTEGRATION_ROUTES: list[Route] = [
         staff(),
         kwargs=lambda w: {"pk": w.extra["response"].administration_id},
     ),
+    Route("integrations:access_request", admins(other=404), kwargs=client_pk),
+    Route("integrations:access_request_json", admins(other=404), kwargs=client_pk),
+    Route("integrations:access_request_html", admins(other=404), kwargs=client_pk),
     Route("integrations:api_keys", admins()),
     Route("integrations:api_key_revoke", admins(other=404), kwargs=_api_key),
     # The API ignores sessions: without a key everyone gets 401 (JSON).
@@ -277,6 +280,11 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"pk": w.discharged_client.pk},
     ),
     Route("clinicians:client_assign", admins(other=404), kwargs=client_pk),
+    Route(
+        "clinicians:client_erase",
+        admins(other=404),
+        kwargs=lambda w: {"pk": w.discharged_client.pk},
+    ),
     Route("clinicians:import_upload", admins()),
     Route("clinicians:import_batch", admins(other=404), kwargs=lambda w: {"pk": w.import_batch.pk}),
     Route(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments import signals
 from clinicians import audit
-from clinicians.models import User
+from clinicians.models import PatientStatus, User
 
 from ..models import (
     Administration,
@@ -78,6 +78,8 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
             expires_at__gt=now,
             emailed_at__isnull=False,
             reminder_sent_at__isnull=True,
+            # Discharge withdraws open questionnaires; this guards anything left over.
+            patient__status=PatientStatus.ACTIVE,
         )
         .exclude(patient__email="")
         .select_related("patient__clinic", "therapist")
