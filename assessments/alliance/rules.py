@@ -29,6 +29,7 @@ flags is a diagnosis: each is a prompt to talk with the client.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,7 +103,9 @@ def norms_from(
         else DEFAULT_NORMS
     )
     if change_clients >= minimum and change_sd is not None and change_sd > 0:
-        return Norms(base.sd, base.reliability, base.clients, base.source, change_sd, change_clients)
+        return Norms(
+            base.sd, base.reliability, base.clients, base.source, change_sd, change_clients
+        )
     return base
 
 
@@ -128,7 +131,7 @@ def pooled_change_sd(series: Iterable[Sequence[float]]) -> tuple[float | None, i
     at least two changes. Each series is one client's scores on one form, in order."""
     squares, df, clients = 0.0, 0, 0
     for values in series:
-        changes = [b - a for a, b in zip(values, values[1:], strict=False)]
+        changes = [b - a for a, b in itertools.pairwise(values)]
         if len(changes) < 2:
             continue
         mean = sum(changes) / len(changes)
@@ -231,7 +234,13 @@ def analyse(
         s = starts[i]
         earlier = values[s:i]
         form_norms = norms.get(point.form, DEFAULT_NORMS)
-        info: dict[str, Any] = {"new_baseline": i > 0 and s == i}
+        info: dict[str, Any] = {
+            "new_baseline": i > 0 and s == i,
+            "norms_source": form_norms.source,
+            "norms_clients": form_norms.clients,
+            "change_norms_source": form_norms.change_source,
+            "change_norms_clients": form_norms.change_clients,
+        }
         found.append(info)
         if not earlier:
             continue
@@ -245,7 +254,7 @@ def analyse(
             continue
         drop = level - point.pomp
         rci = -drop / se
-        changes = [b - a for a, b in zip(earlier, earlier[1:], strict=False)][-RECENT_CHANGES:]
+        changes = [b - a for a, b in itertools.pairwise(earlier)][-RECENT_CHANGES:]
         own_sd = sample_sd(changes) if len(changes) >= MIN_CLIENT_CHANGES else None
         variation = max(own_sd or 0.0, form_norms.change_sd)
         info.update(
@@ -259,10 +268,6 @@ def analyse(
             clinic_change_sd=form_norms.change_sd,
             variation=variation * factor,
             threshold=max(RCI_CRITICAL * se, variation * factor),
-            norms_source=form_norms.source,
-            norms_clients=form_norms.clients,
-            change_norms_source=form_norms.change_source,
-            change_norms_clients=form_norms.change_clients,
         )
         reliable_fall = rci < -RCI_CRITICAL
         info["rupture"] = reliable_fall and drop > variation * factor
@@ -315,9 +320,7 @@ def analyse(
     return flags
 
 
-_FLAG_KEYS = frozenset(
-    {"change", "rupture", "marked", "dropping", "first_dip", "new_baseline"}
-)
+_FLAG_KEYS = frozenset({"change", "rupture", "marked", "dropping", "first_dip", "new_baseline"})
 
 
 @dataclass(frozen=True)
@@ -359,9 +362,13 @@ def summarise(
     *,
     baseline: Baseline = BASELINE,
 ) -> SeriesSummary:
-    if not series:
+    return summary_of(series, analyse(series, norms, baseline=baseline))
+
+
+def summary_of(series: Sequence[Point], flags: Sequence[PointFlags]) -> SeriesSummary:
+    """The caseload's view of flags already worked out by analyse() for `series`."""
+    if not flags:
         return SeriesSummary(None)
-    flags = analyse(series, norms, baseline=baseline)
     last = flags[-1]
     rupture = open_rupture(flags, segments(series))
     return SeriesSummary(
