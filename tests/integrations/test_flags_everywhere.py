@@ -31,7 +31,7 @@ def test_a_forty_questionnaire_series_carries_the_same_flags_on_every_surface(
     start = date(2025, 1, 6)
     for n, value in enumerate(levels, start=1):
         paper(therapist_a1, client_a1, sr_all(value), session(n, start + timedelta(days=7 * n)))
-    by_rater, points = client_chart_series(client_a1)
+    _, points = client_chart_series(client_a1)
     chart = {p.administration_id: f.kinds() for p, f in points}
     assert len(chart) == 40
     flagged = {a: k for a, k in chart.items() if k}
