@@ -50,7 +50,7 @@ def test_a_forty_questionnaire_series_carries_the_same_flags_on_every_surface(
     assert exported == {a: ";".join(k) for a, k in chart.items()}
 
     key = make_key(admin_a)
-    api = call(key, "/api/v1/questionnaires", limit=100).json()["items"]
+    api = call(key, "/api/v1/questionnaires", page_size=100).json()["items"]
     from_api = {q["id"]: tuple(f["code"] for f in q["flags"]) for q in api}
     assert from_api == chart
     one = call(key, f"/api/v1/questionnaires/{last}").json()
