@@ -24,6 +24,9 @@ def prompts() -> dict[str, str]:
         ),
         "dropping": _("Worth checking in: a fall larger than measurement error."),
         "first_dip": _("Worth a question: the first fall after top scores."),
+        "repaired": _(
+            "The score came back after a sharper fall: worth noticing together what helped."
+        ),
     }
 
 
@@ -63,11 +66,7 @@ def numbers(code: str, details: Mapping[str, Any]) -> str:
         )
         variation = details.get("variation")
         if variation is not None:
-            clinic = (
-                _("the clinic's")
-                if details.get("change_norms_clients")
-                else _("the default for a clinic")
-            )
+            clinic = _("the clinic's") if details.get("change_norms_clients") else _("the default")
             if details.get("own_sd") is not None:
                 source = _("the larger of this client's own and %(clinic)s") % {"clinic": clinic}
             else:

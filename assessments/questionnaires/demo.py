@@ -62,10 +62,10 @@ def _story(kind: str, rng: random.Random, sessions: int) -> list[Visit]:
         if kind == "rupture" and n == sessions - 1:
             level -= 0.35
         if kind == "repair" and n == sessions - 4:
-            level -= 0.35
+            level -= 0.28
         if kind == "views":
             form = PAIRED_CLIENT_FORM
-            level = 0.62 + rng.gauss(0, 0.02)
+            level = 0.68 + rng.gauss(0, 0.02)
         if kind == "switch" and n >= sessions // 2:
             form = PAIRED_CLIENT_FORM
         if kind == "ceiling":

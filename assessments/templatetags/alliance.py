@@ -98,4 +98,11 @@ def flag_words(flags: Any) -> list[tuple[str, str, str]]:
     details = dict(getattr(flags, "details", {}) or {})
     if getattr(flags, "rupture", False):
         details = {**details, "marked": flags.marked, "repaired": flags.repaired}
-    return [(code, said[code], numbers(code, details)) for code in flags.kinds()]
+    return [
+        (
+            code,
+            said["repaired" if code == "rupture" and flags.repaired else code],
+            numbers(code, details),
+        )
+        for code in flags.kinds()
+    ]
