@@ -33,6 +33,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -71,7 +72,7 @@ class Norms:
     change_sd: float = DEFAULT_CHANGE_SD_POMP  # pooled within-client SD of changes
     change_clients: int = 0  # clients the change SD was pooled from; 0 = default
 
-    @property
+    @cached_property
     def s_diff(self) -> float:
         """Standard error of the difference of two scores (Jacobson & Truax 1991)."""
         return math.sqrt(2.0) * self.sd * math.sqrt(max(0.0, 1.0 - self.reliability))
@@ -232,7 +233,9 @@ def analyse(
     found: list[dict[str, Any]] = []
     for i, point in enumerate(series):
         s = starts[i]
-        earlier = values[s:i]
+        # Every rule looks at most RECENT_CHANGES + 1 scores back (the baseline, the
+        # client's changes, the ceiling run): a window keeps the work linear.
+        earlier = values[max(s, i - RECENT_CHANGES - 1) : i]
         form_norms = norms.get(point.form, DEFAULT_NORMS)
         info: dict[str, Any] = {
             "new_baseline": i > 0 and s == i,
@@ -254,7 +257,8 @@ def analyse(
             continue
         drop = level - point.pomp
         rci = -drop / se
-        changes = [b - a for a, b in itertools.pairwise(earlier)][-RECENT_CHANGES:]
+        # Only the recent changes count: a long therapy costs no more per questionnaire.
+        changes = [b - a for a, b in itertools.pairwise(earlier)]
         own_sd = sample_sd(changes) if len(changes) >= MIN_CLIENT_CHANGES else None
         variation = max(own_sd or 0.0, form_norms.change_sd)
         info.update(
