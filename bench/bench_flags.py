@@ -206,8 +206,8 @@ def demo_share() -> tuple[int, int, dict[str, int], list[str], int]:
 
     from django.core.management import call_command
 
+    from assessments.alliance.analysis import client_chart_series
     from assessments.alliance.dashboards import caseload_rows
-    from assessments.alliance.summaries import client_chart_series
     from clinicians.models import Patient, PatientStatus, Role, User
 
     call_command("migrate", verbosity=0, stdout=StringIO())

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from assessments.alliance.rules import PointFlags
-from assessments.alliance.summaries import SeriesPoint
+from assessments.alliance.series import SeriesPoint
 from assessments.alliance.wording import numbers
 
 WIDTH, HEIGHT = 760, 320

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.alliance.analysis import client_chart_series
 from assessments.alliance.charts import alliance_chart
-from assessments.alliance.summaries import client_chart_series
 from assessments.alliance.wording import norms_text
 from assessments.questionnaires.forms import (
     CorrectionReasonForm,

@@ -15,8 +15,8 @@ from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from assessments.alliance.analysis import flag_details, flags_for_responses
 from assessments.alliance.rules import PointFlags
-from assessments.alliance.summaries import flag_details, flags_for_responses
 from assessments.models import AdministrationStatus, Response
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import FIGURE_COLUMNS

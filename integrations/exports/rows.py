@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
+from assessments.alliance.analysis import flags_for_responses
 from assessments.alliance.rules import PointFlags
-from assessments.alliance.summaries import flags_for_responses
 from assessments.models import AdministrationStatus, Answer, Response
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import FIGURE_COLUMNS, SCORE_COLUMNS

@@ -9,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from assessments.alliance.analysis import client_chart_series
 from assessments.alliance.dashboards import caseload_rows
-from assessments.alliance.summaries import client_chart_series
 from assessments.models import AllianceSummary, Answer, Rater, Response
 from clinicians.models import Patient, Role, User
 from tests.conftest import client_for

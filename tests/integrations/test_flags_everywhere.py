@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from assessments.alliance.summaries import client_chart_series
+from assessments.alliance.analysis import client_chart_series
 from assessments.models import AllianceSummary, Rater
 from clinicians.models import Patient, User
 from tests.conftest import client_for
