@@ -295,6 +295,10 @@ class AllianceSummary(models.Model):
     dropping = models.BooleanField(default=False)
     rupture = models.BooleanField(default=False)
     first_dip = models.BooleanField(default=False)
+    # Per flag shown: the questionnaire that raised it and the numbers behind it (drop,
+    # RCI, threshold, norms used, dropped items), from alliance.rules.analyse().
+    flag_details = models.JSONField(default=dict, blank=True)
+    norms_clients = models.PositiveIntegerField(default=0)  # 0: the default norms
     therapist_pomp = models.FloatField(null=True, blank=True)
     gap = models.FloatField(null=True, blank=True)  # therapist minus client, same occasion
     questionnaires = models.PositiveIntegerField(default=0)
@@ -308,13 +312,16 @@ class AllianceSummary(models.Model):
 
 
 class FormNorms(models.Model):
-    """A clinic's own spread and reliability of one form's totals (for reliable change)."""
+    """A clinic's own spread and reliability of one form's totals (for reliable change),
+    from one questionnaire per client, and the pooled SD of session-to-session changes."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     form_code = models.CharField(max_length=60)
-    n = models.PositiveIntegerField()
+    n = models.PositiveIntegerField()  # distinct clients (one questionnaire each)
     sd_pomp = models.FloatField(null=True)
     alpha = models.FloatField(null=True)
+    change_sd_pomp = models.FloatField(null=True)
+    change_clients = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

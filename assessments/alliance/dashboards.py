@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.alliance.summaries import gap_threshold
+from assessments.alliance.wording import numbers, prompts
 from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, Role, User
 
@@ -28,6 +29,11 @@ class Flag:
     code: str
     label: str  # short, for the badge
     prompt: str  # the conversation it suggests; never a verdict
+    numbers: str = ""  # the figures behind it (drop, RCI, threshold, norms), for tooltips
+
+    @property
+    def title(self) -> str:
+        return f"{self.prompt} {self.numbers}".strip()
 
 
 FLAG_CODES = ("low", "dropping", "rupture", "first_dip", "overdue", "gap")
@@ -78,36 +84,13 @@ def _flags(
                     ),
                 )
             )
-        if summary.rupture:
-            flags.append(
-                Flag(
-                    "rupture",
-                    names["rupture"],
-                    _(
-                        "A sharper drop than usual for this client: "
-                        "consider talking about the relationship."
-                    ),
+        said = prompts()
+        details = summary.flag_details or {}
+        for code in ("rupture", "dropping", "first_dip"):
+            if getattr(summary, code) and (code != "dropping" or not summary.rupture):
+                flags.append(
+                    Flag(code, names[code], said[code], numbers(code, details.get(code, {})))
                 )
-            )
-        elif summary.dropping:
-            flags.append(
-                Flag(
-                    "dropping",
-                    names["dropping"],
-                    _("A reliable fall since last time: a good moment to check in."),
-                )
-            )
-        if summary.first_dip:
-            flags.append(
-                Flag(
-                    "first_dip",
-                    names["first_dip"],
-                    _(
-                        "The first answer below the top after top scores: "
-                        "small, but worth a question."
-                    ),
-                )
-            )
         if summary.gap is not None and abs(summary.gap) >= gap_threshold():
             flags.append(
                 Flag(

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.alliance.analysis import client_chart_series
 from assessments.alliance.charts import alliance_chart
-from assessments.alliance.summaries import client_chart_series
+from assessments.alliance.wording import norms_text
 from assessments.questionnaires.forms import (
     CorrectionReasonForm,
     QuestionnaireForm,
@@ -99,7 +100,9 @@ def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
         % {"code": patient.code},
     )
     own_by_occasion = {p.occasion_key: p for p in therapist_points}
+    latest_clients = client_points[-1][1].details.get("norms_clients", 0) if client_points else 0
     context = {
+        "latest_norms": norms_text(int(latest_clients or 0)),
         "chart": chart,
         "points": [(p, f, own_by_occasion.get(p.occasion_key)) for p, f in reversed(client_points)],
         "therapist_points": therapist_points,
