@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import HttpResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
 from .. import services
@@ -49,6 +50,12 @@ class InvitationAcceptView(PasswordResetConfirmView):
         context = super().get_context_data(**kwargs)
         context["days"] = invitation_days()
         return context
+
+    def get_success_url(self) -> str:
+        # Signed in with the new password: straight on to setting up the second factor.
+        if settings.ALLIANCE_REQUIRE_2FA:
+            return reverse("clinicians:second_factor_enrol")
+        return str(self.success_url)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

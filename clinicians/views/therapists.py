@@ -13,6 +13,7 @@ from ..access import admin_required, get_therapist_for
 from ..forms import InviteTherapistForm, TransferPlanForm, TransferTargetsForm
 from ..models import User
 from ..selectors import caseload_of, therapist_list, transfer_proposal
+from ..services import second_factor
 from ..tokens import invitation_days
 from .common import paginate, render_console
 
@@ -167,5 +168,33 @@ def therapist_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             "plan_form": plan_form,
             "has_candidates": candidates.exists(),
         },
+        section="therapists",
+    )
+
+
+@admin_required
+def therapist_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST removes the therapist's app and recovery codes."""
+    user: User = request.user  # type: ignore[assignment]
+    therapist = get_therapist_for(user, pk)
+    if request.method == "POST":
+        try:
+            second_factor.second_factor_reset(actor=user, therapist=therapist, request=request)
+        except services.ServiceError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s's second factor is reset. They set up their authenticator "
+                    "app again the next time they sign in."
+                )
+                % {"name": therapist},
+            )
+        return redirect("clinicians:therapists")
+    return render_console(
+        request,
+        "clinicians/console/therapist_second_factor_reset.html",
+        {"therapist": therapist, "has_device": second_factor.has_second_factor(therapist)},
         section="therapists",
     )

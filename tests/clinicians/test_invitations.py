@@ -41,7 +41,10 @@ def test_the_link_moves_the_token_out_of_the_url_then_sets_the_password_and_sign
     assert form_page["X-Robots-Tag"] == "noindex"
     done = c.post(response.url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302
-    assert c.get("/").url == "/caseload/"
+    # Straight on to setting up the second factor; nothing else opens before that.
+    assert done.url == "/accounts/two-factor/setup/"
+    assert c.get(done.url).status_code == 200
+    assert c.get("/caseload/").url.startswith("/accounts/two-factor/setup/")
     user = User.objects.get(email="nora@northside.test")
     assert user.check_password(NEW_PASSWORD)
     assert AuditEvent.objects.filter(action="invitation_accepted", actor=user).exists()

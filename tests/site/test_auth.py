@@ -10,15 +10,34 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicians.models import AuditEvent, User
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, totp_code
 
 pytestmark = pytest.mark.django_db
 
 
 def sign_in(client: Client, email: str, password: str = PASSWORD):
-    return client.post("/accounts/login/", {"username": email, "password": password})
+    """Both steps, as a user would: the password, then the app's code (set up first if
+    need be). Returns the password step's response."""
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    if response.status_code == 302:
+        complete_second_factor(client, User.objects.get(email__iexact=email))
+    return response
+
+
+def complete_second_factor(client: Client, user: User) -> None:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        assert client.get("/accounts/two-factor/setup/").status_code == 200
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+        done = client.post("/accounts/two-factor/setup/", {"code": totp_code(device)})
+        assert done.url == "/accounts/two-factor/recovery-codes/"
+        client.post("/accounts/two-factor/recovery-codes/")
+    else:
+        done = client.post("/accounts/two-factor/", {"code": totp_code(device)})
+        assert done.status_code == 302, done.content.decode()
 
 
 def test_a_therapist_signs_in_with_email_and_lands_on_their_caseload(
