@@ -132,7 +132,7 @@ ASSESSMENT_ROUTES: list[Route] = [
     Route("assessments:kiosk", everyone(403)),
     Route("assessments:kiosk_questionnaire", everyone(403)),
     Route("assessments:kiosk_done", everyone(403)),
-    Route("assessments:kiosk_reset", everyone(302)),
+    Route("assessments:kiosk_reset", everyone(302), method="post"),
     # --- therapists and admins: questionnaires of clinic A's client ----------------
     Route("assessments:caseload", therapists(200)),
     Route("assessments:client", staff(), kwargs=client_pk),
