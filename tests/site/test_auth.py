@@ -207,3 +207,39 @@ def test_only_superusers_reach_django_admin(admin_a: User) -> None:
     assert client_for(admin_a).get("/django-admin/").status_code == 302
     root = User.objects.create_superuser(email="ops@example.test", password=PASSWORD)
     assert client_for(root).get("/django-admin/").status_code == 200
+
+
+def test_an_invitee_who_never_accepted_gets_no_reset_link_but_a_pointer_to_the_invitation(
+    admin_a: User,
+) -> None:
+    from clinicians import services
+
+    services.therapist_invite(actor=admin_a, email="nora@northside.test", display_name="Nora")
+    mail.outbox.clear()
+    response = Client().post("/accounts/password-reset/", {"email": "nora@northside.test"})
+    # The requester sees exactly what any address gets.
+    assert response.status_code == 302
+    assert response.url == "/accounts/password-reset/sent/"
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "/accounts/reset/" not in body
+    assert "invitation" in body
+    assert not User.objects.get(email="nora@northside.test").has_usable_password()
+
+
+def test_a_reset_link_made_for_an_invitee_does_not_open(admin_a: User) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from clinicians import services
+
+    invited = services.therapist_invite(
+        actor=admin_a, email="nora@northside.test", display_name="Nora"
+    ).user
+    uid = urlsafe_base64_encode(force_bytes(invited.pk))
+    token = default_token_generator.make_token(invited)
+    page = Client().get(f"/accounts/reset/{uid}/{token}/", follow=True)
+    assert "This link no longer works" in page.content.decode()
+    assert "new_password1" not in page.content.decode()
+    assert not User.objects.get(pk=invited.pk).has_usable_password()
