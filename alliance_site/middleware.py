@@ -90,6 +90,7 @@ _OPEN_WITHOUT_SECOND_FACTOR = {
     "clinicians:second_factor_enrol",
     "clinicians:second_factor_verify",
     "clinicians:invitation_accept",
+    "clinicians:invitation_set_password",
     "assessments:open_link",
     "assessments:questionnaire",
     "assessments:questionnaire_done",

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Patient, Role, User
+from .models import Patient, Role, StaffInvitation, User
 from .spreadsheet import max_bytes
 
 logger = logging.getLogger(__name__)
@@ -51,25 +51,35 @@ class StaffPasswordResetForm(PasswordResetForm):
         users = User.objects.filter(email__iexact=email, is_active=True)
         return (u for u in users if u.has_usable_password())
 
-    def invitees(self, email: str) -> list[User]:
-        return [
-            u
-            for u in User.objects.filter(email__iexact=email, is_active=True, clinic__isnull=False)
-            if not u.has_usable_password()
-        ]
+    def invited_clinics(self, email: str) -> list[str]:
+        """Clinics with an open invitation for an address that has no password yet."""
+        users = list(User.objects.filter(email__iexact=email))
+        if any(u.has_usable_password() or not u.is_active for u in users):
+            return []
+        names = {u.clinic.name for u in users if u.clinic_id is not None}
+        names.update(
+            inv.clinic.name
+            for inv in StaffInvitation.objects.filter(
+                email__iexact=email, accepted_at__isnull=True
+            ).select_related("clinic")
+            if inv.is_live
+        )
+        return sorted(names)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
-        for user in self.invitees(self.cleaned_data["email"]):
-            context = {"name": user.display_name, "clinic": user.clinic.name if user.clinic else ""}
-            subject = " ".join(
-                render_to_string("registration/password_reset_invitee_subject.txt", context).split()
-            )
-            body = render_to_string("registration/password_reset_invitee_email.txt", context)
-            try:
-                send_mail(subject, body, None, [user.email])
-            except Exception:  # the page must say the same whatever happens to the email
-                logger.exception("Sending the invitation pointer failed")
+        clinics = self.invited_clinics(self.cleaned_data["email"])
+        if not clinics:
+            return
+        context = {"clinic": ", ".join(clinics)}
+        subject = " ".join(
+            render_to_string("registration/password_reset_invitee_subject.txt", context).split()
+        )
+        body = render_to_string("registration/password_reset_invitee_email.txt", context)
+        try:
+            send_mail(subject, body, None, [self.cleaned_data["email"]])
+        except Exception:  # the page must say the same whatever happens to the email
+            logger.exception("Sending the invitation pointer failed")
 
 
 # --- the clinic admin's console ------------------------------------------------------

@@ -61,7 +61,12 @@ urlpatterns = [
     ),
     # Public: an invited therapist chooses a password.
     path(
-        "accounts/invitation/<uidb64>/<token>/",
+        "accounts/invitation/set-password/",
+        invitations.invitation_set_password,
+        name="invitation_set_password",
+    ),
+    path(
+        "accounts/invitation/<str:token>/",
         invitations.invitation_accept,
         name="invitation_accept",
     ),

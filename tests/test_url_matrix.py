@@ -297,8 +297,10 @@ ROUTES: list[Route] = [
     Route(
         "clinicians:invitation_accept",
         everyone(200),
-        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+        kwargs=lambda w: {"token": "not-a-token"},
+        object_pk=False,
     ),
+    Route("clinicians:invitation_set_password", everyone(200)),
 ]
 
 
@@ -420,6 +422,7 @@ OPEN_BEFORE_SECOND_FACTOR = {
     "clinicians:second_factor_enrol",
     "clinicians:second_factor_verify",
     "clinicians:invitation_accept",
+    "clinicians:invitation_set_password",
 }
 
 

@@ -12,7 +12,7 @@ from .. import services
 from ..access import admin_required, get_therapist_for
 from ..forms import InviteTherapistForm, TransferPlanForm, TransferTargetsForm
 from ..models import User
-from ..selectors import caseload_of, therapist_list, transfer_proposal
+from ..selectors import caseload_of, open_invitations, therapist_list, transfer_proposal
 from ..services import second_factor
 from ..tokens import invitation_days
 from .common import paginate, render_console
@@ -24,7 +24,11 @@ def therapists(request: HttpRequest) -> HttpResponse:
     return render_console(
         request,
         "clinicians/console/therapists.html",
-        {"page": paginate(request, therapist_list(user))},
+        {
+            "page": paginate(request, therapist_list(user)),
+            "invitations": open_invitations(user),
+            "invitation_days": invitation_days(),
+        },
         section="therapists",
     )
 
@@ -51,7 +55,7 @@ def therapist_invite(request: HttpRequest) -> HttpResponse:
                     "%(email)s is invited. They will get an email with a link to choose a password."
                 )
             )
-            messages.success(request, text % {"email": invitation.user.email})
+            messages.success(request, text % {"email": invitation.email})
             return redirect("clinicians:therapists")
     return render_console(
         request,
