@@ -12,8 +12,11 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clinicians.models import AuditEvent, User
+from clinicians.services.second_factor import format_recovery_code, normalize_code
 from tests.conftest import PASSWORD, client_for, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +262,25 @@ def test_with_the_second_factor_off_every_page_says_so(
     assert NOTICE in page.content.decode()
     assert NOTICE in Client().get("/accounts/login/").content.decode()
     assert NOTICE in Client().get("/kiosk/").content.decode()
+
+
+@given(st.text(max_size=60))
+def test_any_typed_code_is_normalised_without_spaces_or_dashes(typed: str) -> None:
+    code = normalize_code(typed)
+    assert " " not in code and "-" not in code and code == code.lower()
+
+
+@given(st.text(alphabet="abcdefghjkmnpqrstuvwxyz23456789", min_size=10, max_size=10))
+def test_a_recovery_code_as_shown_reads_back_as_stored(code: str) -> None:
+    shown = format_recovery_code(code)
+    assert normalize_code(shown) == code
+    assert normalize_code(shown.upper().replace("-", " ")) == code
+
+
+@pytest.mark.parametrize("typed", ["", "x" * 41, "12\x0034", "１２３４５６", "² ³ ¹ ⁴ ⁵ ⁶"])
+def test_odd_input_on_the_code_page_gets_a_plain_answer(therapist_a1: User, typed: str) -> None:
+    enrol(therapist_a1)
+    c = password_step(therapist_a1.email)
+    response = c.post(CODE, {"code": typed})
+    assert response.status_code in (200, 429)
+    assert c.get("/caseload/").status_code == 302
