@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The demo signs in with a password alone (every page says so); never in production.
+ALLIANCE_REQUIRE_2FA ?= false
 STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention
@@ -23,7 +25,7 @@ run: install
 	@echo ""
 	@echo "Alliance is starting at http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	ALLIANCE_REQUIRE_2FA=$(ALLIANCE_REQUIRE_2FA) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(BIN)/python -m pytest

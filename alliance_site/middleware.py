@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from clinicians.services.second_factor import has_second_factor
 
 # Write the "last seen" time at most this often, so a busy page does not write the
 # session row on every request.
@@ -93,3 +98,71 @@ class ClinicTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# Pages an unverified session may still open: the second-factor pages themselves,
+# sign-out, and pages that never show staff data (the client's questionnaire, the
+# kiosk, public account pages, the key-authenticated API, the health check).
+_OPEN_WITHOUT_SECOND_FACTOR = {
+    "logout",
+    "healthz",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "clinicians:second_factor_enrol",
+    "clinicians:second_factor_verify",
+    "clinicians:invitation_accept",
+    "clinicians:invitation_set_password",
+    "assessments:open_link",
+    "assessments:questionnaire",
+    "assessments:questionnaire_done",
+    "assessments:kiosk",
+    "assessments:kiosk_questionnaire",
+    "assessments:kiosk_done",
+    "assessments:kiosk_reset",
+}
+
+
+class SecondFactorMiddleware:
+    """A signed-in user who has not yet given a second factor reaches only the code page
+    (or the set-up page, the first time), and sign-out.
+
+    Also holds a user who has just been shown new recovery codes on that page until
+    they confirm they have saved them. Off when ALLIANCE_REQUIRE_2FA is false (demo).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if not settings.ALLIANCE_REQUIRE_2FA:
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        match = request.resolver_match
+        name = match.view_name if match else ""
+        # The API authenticates by key and ignores the session.
+        if name in _OPEN_WITHOUT_SECOND_FACTOR or request.path_info.startswith("/api/"):
+            return None
+        if not user.is_verified():
+            target = (
+                "clinicians:second_factor_verify"
+                if has_second_factor(user)
+                else "clinicians:second_factor_enrol"
+            )
+            url = reverse(target)
+            if request.method == "GET" and name != "home":
+                url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+            return HttpResponseRedirect(url)
+        if request.session.get("second_factor_recovery_codes") and name != (
+            "clinicians:recovery_codes"
+        ):
+            return HttpResponseRedirect(reverse("clinicians:recovery_codes"))
+        return None

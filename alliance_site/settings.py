@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinicians",
     "assessments",
     "integrations",
@@ -126,6 +127,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "alliance_site.middleware.SessionLimitsMiddleware",
     "alliance_site.middleware.ClinicTimeZoneMiddleware",
+    # After the session limits: an expired session is ended, not sent to the code page.
+    "alliance_site.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "alliance_site.middleware.PrivacyHeadersMiddleware",
@@ -146,6 +149,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alliance_site.context_processors.second_factor",
             ],
         },
     },
@@ -225,6 +229,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+
+# Second factor (TOTP from an authenticator app, or a one-time recovery code). Required
+# for every staff account; ALLIANCE_REQUIRE_2FA=false is for the local demo only, and
+# `check --deploy` fails when it is off with DEBUG off.
+ALLIANCE_REQUIRE_2FA = env_bool("ALLIANCE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "Alliance"
+# Wrong codes wait 1, 2, 4, 8 … seconds before the next try, counted on the device in
+# the database, so every app server sees the same count.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+ALLIANCE_RECOVERY_CODES = 10
 
 # Sessions live in the database so any app server can serve any request.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -7,6 +9,16 @@ from clinicians.forms import EmailAuthenticationForm, StaffPasswordResetForm
 from . import health, metrics, views
 
 admin.site.site_header = "Alliance operator admin"
+
+
+class StaffPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset link opens only for an account that has chosen a password: someone
+    invited who never accepted uses the invitation (its expiry, its audit line)."""
+
+    def get_user(self, uidb64: str) -> Any:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.has_usable_password() else None
+
 
 auth_patterns = [
     path(
@@ -34,7 +46,7 @@ auth_patterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        StaffPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
@@ -10,10 +11,15 @@ from .models import AuditEvent, CaseAssignment, Clinic, ImportBatch, Patient, Us
 
 
 def _superuser_only(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
+    user = request.user
+    if not (user.is_active and user.is_superuser):
+        return False
+    # Like OTPAdminSite: a password alone does not open the operator admin.
+    return bool(not settings.ALLIANCE_REQUIRE_2FA or user.is_verified())  # type: ignore[attr-defined]
 
 
-# is_staff alone is not enough: only an operator account reaches Django admin.
+# is_staff alone is not enough: only an operator account, signed in with its second
+# factor, reaches Django admin.
 admin.site.has_permission = _superuser_only  # type: ignore[method-assign]
 
 

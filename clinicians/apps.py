@@ -6,4 +6,4 @@ class CliniciansConfig(AppConfig):
     verbose_name = "Clinicians"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the sign-in audit receivers)
+        from . import checks, signals  # noqa: F401  (registers checks, audit receivers)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -7,12 +8,16 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.mail import send_mail
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Patient, Role, User
+from .models import Patient, Role, StaffInvitation, User
 from .spreadsheet import max_bytes
+
+logger = logging.getLogger(__name__)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -34,11 +39,47 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class StaffPasswordResetForm(PasswordResetForm):
-    """Resets only for active staff of a clinic; the page says the same either way."""
+    """Resets only for active staff who have chosen a password; the page says the same
+    whatever the address (unknown, invited, or a real account).
+
+    Someone invited who never accepted gets no reset link (it would bypass the
+    invitation's expiry and never record the acceptance): their email points them to
+    the invitation instead.
+    """
 
     def get_users(self, email: str) -> Iterator[Any]:
         users = User.objects.filter(email__iexact=email, is_active=True)
-        return (u for u in users if u.has_usable_password() or u.clinic_id is not None)
+        return (u for u in users if u.has_usable_password())
+
+    def invited_clinics(self, email: str) -> list[str]:
+        """Clinics with an open invitation for an address that has no password yet."""
+        users = list(User.objects.filter(email__iexact=email))
+        if any(u.has_usable_password() or not u.is_active for u in users):
+            return []
+        names = {u.clinic.name for u in users if u.clinic_id is not None}
+        names.update(
+            inv.clinic.name
+            for inv in StaffInvitation.objects.filter(
+                email__iexact=email, accepted_at__isnull=True
+            ).select_related("clinic")
+            if inv.is_live
+        )
+        return sorted(names)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clinics = self.invited_clinics(self.cleaned_data["email"])
+        if not clinics:
+            return
+        context = {"clinic": ", ".join(clinics)}
+        subject = " ".join(
+            render_to_string("registration/password_reset_invitee_subject.txt", context).split()
+        )
+        body = render_to_string("registration/password_reset_invitee_email.txt", context)
+        try:
+            send_mail(subject, body, None, [self.cleaned_data["email"]])
+        except Exception:  # the page must say the same whatever happens to the email
+            logger.exception("Sending the invitation pointer failed")
 
 
 # --- the clinic admin's console ------------------------------------------------------

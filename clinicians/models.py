@@ -6,7 +6,7 @@ their shape, so later migrations only add.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -182,6 +182,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    @property
+    def is_live(self) -> bool:
+        """Not accepted, and sent no longer ago than an invitation lasts."""
+        days = int(getattr(settings, "ALLIANCE_INVITATION_DAYS", 7))
+        age = timezone.now() - self.sent_at
+        return self.accepted_at is None and age <= timedelta(days=days)
 
     @property
     def is_clinic_admin(self) -> bool:
@@ -380,3 +387,49 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.get_status_display()})"
+
+
+class StaffInvitation(models.Model):
+    """An invitation to join one clinic as a therapist, recorded per clinic.
+
+    The account is made only when the invitation is accepted. So inviting an address
+    answers the same whether or not it has an account anywhere, and a clinic that
+    invites an address first holds nothing against another clinic inviting it too;
+    the person decides by accepting one (an account belongs to one clinic).
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    display_name = models.CharField(_("name"), max_length=120, blank=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # SHA-256 of the link's token; a new token (and link) with every sending.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["email", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "clinic",
+                condition=models.Q(accepted_at__isnull=True),
+                name="one_open_invitation_per_clinic_and_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def is_live(self) -> bool:
+        """Not accepted, and sent no longer ago than an invitation lasts."""
+        days = int(getattr(settings, "ALLIANCE_INVITATION_DAYS", 7))
+        age = timezone.now() - self.sent_at
+        return self.accepted_at is None and age <= timedelta(days=days)

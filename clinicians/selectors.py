@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet
 
 from .access import patients_visible_to, therapists_of
-from .models import AuditEvent, CaseAssignment, ImportBatch, Patient, PatientStatus, User
+from .models import (
+    AuditEvent,
+    CaseAssignment,
+    ImportBatch,
+    Patient,
+    PatientStatus,
+    StaffInvitation,
+    User,
+)
 
 STATUS_FILTERS = ("active", "discharged", "all")
 
@@ -40,6 +48,21 @@ def client_list(
     elif therapist.isdigit():
         qs = qs.filter(current__therapist_id=int(therapist))
     return qs.order_by("code", "pk")
+
+
+def open_invitations(user: User) -> list[StaffInvitation]:
+    """The clinic's invitations not yet accepted, most recently sent first.
+
+    Only this clinic's own records: nothing here depends on other clinics.
+    """
+    if user.clinic_id is None:
+        return []
+    rows = list(
+        StaffInvitation.objects.filter(clinic_id=user.clinic_id, accepted_at__isnull=True)
+        .exclude(email__in=User.objects.filter(clinic_id=user.clinic_id).values("email"))
+        .order_by("-sent_at", "-pk")
+    )
+    return rows
 
 
 def therapist_list(user: User) -> QuerySet[User]:

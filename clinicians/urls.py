@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, clients, imports, invitations, overview, therapists
+from .views import audit, clients, imports, invitations, overview, second_factor, therapists
 
 app_name = "clinicians"
 
@@ -24,6 +24,11 @@ urlpatterns = [
         therapists.therapist_transfer,
         name="therapist_transfer",
     ),
+    path(
+        "console/therapists/<int:pk>/second-factor/",
+        therapists.therapist_second_factor_reset,
+        name="therapist_second_factor_reset",
+    ),
     # Clients
     path("console/clients/", clients.clients, name="clients"),
     path("console/clients/new/", clients.client_new, name="client_new"),
@@ -41,9 +46,28 @@ urlpatterns = [
     path("console/import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     # Audit log
     path("console/audit/", audit.audit_log, name="audit"),
+    # Second factor: set-up, the code page, recovery codes, the account's security page.
+    path("accounts/two-factor/setup/", second_factor.enrol, name="second_factor_enrol"),
+    path("accounts/two-factor/", second_factor.verify, name="second_factor_verify"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        second_factor.recovery_codes,
+        name="recovery_codes",
+    ),
+    path("accounts/security/", second_factor.account_security, name="account_security"),
+    path(
+        "accounts/security/recovery-codes/",
+        second_factor.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
     # Public: an invited therapist chooses a password.
     path(
-        "accounts/invitation/<uidb64>/<token>/",
+        "accounts/invitation/set-password/",
+        invitations.invitation_set_password,
+        name="invitation_set_password",
+    ),
+    path(
+        "accounts/invitation/<str:token>/",
         invitations.invitation_accept,
         name="invitation_accept",
     ),

@@ -6,9 +6,14 @@ own admin. Later fixtures add clients to each caseload.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 
@@ -107,9 +112,31 @@ def clients(client_a1: Patient, client_a2: Patient, client_b1: Patient) -> dict[
     return {"own": client_a1, "colleagues": client_a2, "other_clinic": client_b1}
 
 
-def client_for(user: User | None) -> Client:
-    """A test client signed in as `user` (anonymous for None)."""
+def verified_device(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator app (made on first use)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
+    """The code the user's authenticator app shows now (or `step_offset` steps on)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + step_offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def client_for(user: User | None, *, second_factor: bool = True) -> Client:
+    """A test client signed in as `user` (anonymous for None).
+
+    Signed in as after both steps: password, then a code from a confirmed authenticator
+    app, recorded in the session the way django_otp.login does. `second_factor=False`
+    gives a session that has passed the password step only.
+    """
     c = Client()
     if user is not None:
         c.force_login(user)
+        if second_factor:
+            session = c.session
+            session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+            session.save()
     return c

@@ -129,7 +129,7 @@ ASSESSMENT_ROUTES: list[Route] = [
     Route("assessments:kiosk", everyone(403)),
     Route("assessments:kiosk_questionnaire", everyone(403)),
     Route("assessments:kiosk_done", everyone(403)),
-    Route("assessments:kiosk_reset", everyone(302)),
+    Route("assessments:kiosk_reset", everyone(302), method="post"),
     # --- therapists and admins: questionnaires of clinic A's client ----------------
     Route("assessments:caseload", therapists(200)),
     Route("assessments:client", staff(), kwargs=client_pk),
@@ -269,6 +269,7 @@ ROUTES: list[Route] = [
         method="post",
     ),
     Route("clinicians:therapist_transfer", admins(other=404), kwargs=therapist_pk),
+    Route("clinicians:therapist_second_factor_reset", admins(other=404), kwargs=therapist_pk),
     Route("clinicians:clients", admins()),
     Route("clinicians:client_new", admins()),
     Route("clinicians:client_detail", admins(other=404), kwargs=client_pk),
@@ -293,12 +294,20 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"pk": w.import_batch.pk},
     ),
     Route("clinicians:audit", admins()),
+    # --- second factor: signed-in staff; verified sessions are sent on (302) ----------
+    Route("clinicians:second_factor_enrol", staff_pages(302)),
+    Route("clinicians:second_factor_verify", staff_pages(302)),
+    Route("clinicians:recovery_codes", staff_pages(302)),
+    Route("clinicians:account_security", staff_pages(200)),
+    Route("clinicians:recovery_codes_regenerate", staff_pages(302), method="post"),
     # Public: a wrong or expired invitation shows the same plain page to anyone.
     Route(
         "clinicians:invitation_accept",
         everyone(200),
-        kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+        kwargs=lambda w: {"token": "not-a-token"},
+        object_pk=False,
     ),
+    Route("clinicians:invitation_set_password", everyone(200)),
 ]
 
 
@@ -406,3 +415,47 @@ def test_every_named_url_is_in_the_table() -> None:
 def test_the_table_names_only_urls_that_exist() -> None:
     assert not sorted({r.name for r in ROUTES} - named_url_names())
     assert len({r.name for r in ROUTES}) == len(ROUTES), "one row per URL name"
+
+
+# Pages an unverified session (password given, second factor not yet) may still open:
+# the second-factor pages, sign-out, and pages that never show staff data.
+OPEN_BEFORE_SECOND_FACTOR = {
+    "logout",
+    "healthz",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "clinicians:second_factor_enrol",
+    "clinicians:second_factor_verify",
+    "clinicians:invitation_accept",
+    "clinicians:invitation_set_password",
+}
+
+
+def _is_client_or_api_page(route: Route) -> bool:
+    # The client's pages and the key-authenticated API answer the same to anyone.
+    return len(set(route.expect.values())) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("route", "role"),
+    [(route, role) for route in ROUTES for role in ROLES if role != "anonymous"],
+    ids=[f"{route.name}-{role}" for route in ROUTES for role in ROLES if role != "anonymous"],
+)
+def test_a_session_without_its_second_factor_reaches_no_staff_page(
+    route: Route, role: str, world: World
+) -> None:
+    url = reverse(route.name, kwargs=route.kwargs(world))
+    user = world.user(role)
+    c = client_for(user, second_factor=False)
+    response = _request(c, route, url, world)
+    if route.name in OPEN_BEFORE_SECOND_FACTOR:
+        assert response.status_code != 500
+        return
+    if _is_client_or_api_page(route) and route.name != "home":
+        assert response.status_code == route.expect["anonymous"], (url, role)
+        return
+    assert response.status_code == 302, (url, role, response.status_code)
+    assert response.url.startswith("/accounts/two-factor/"), (url, role, response.url)

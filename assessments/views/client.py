@@ -6,9 +6,12 @@ its hash, and the browser moves to an address without the token.
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessments.questionnaires.forms import KioskCodeForm, QuestionnaireForm
@@ -81,6 +84,17 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     link = _link(token_hash)
     if link is None or not _is_live(link):
         return _unavailable(request, token_in_url=True)
+    if request.user.is_authenticated:
+        # A client's questionnaire never runs inside a staff session: a therapist who
+        # hands over their own device (or tries a link) is signed out first, and told.
+        logout(request)
+        messages.info(
+            request,
+            _(
+                "You were signed out of your staff account, because this is a client's "
+                "questionnaire link. Sign in again when the client has finished."
+            ),
+        )
     request.session[SESSION_KEY] = {"link": token_hash}
     request.session.set_expiry(LINK_SESSION_SECONDS)
     return _private(redirect("assessments:questionnaire"), token_in_url=True)
@@ -166,6 +180,9 @@ def _already_received(request: HttpRequest, administration: Administration) -> H
 
 def _session_link(request: HttpRequest) -> AccessLink | None:
     """The link this browser opened (one read per request), whatever its state now."""
+    if request.user.is_authenticated:
+        # Signed in as staff after opening the link in the same browser: not here.
+        return None
     state = request.session.get(SESSION_KEY)
     if not isinstance(state, dict) or "link" not in state:
         return None
@@ -310,8 +327,15 @@ def kiosk_done(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "assessments/client/thanks.html", context))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def kiosk_reset(request: HttpRequest) -> HttpResponse:
-    """Where the idle timer sends the tablet: forget the visit, back to the code page."""
-    request.session.flush()
+    """Where the idle timer sends the tablet (a POST): forget the visit, back to the code
+    page. Only a kiosk visit is forgotten: a staff session (or a client's link) in the
+    same browser is left alone, and a GET (a link, a prefetch) changes nothing."""
+    if (
+        request.method == "POST"
+        and not request.user.is_authenticated
+        and KIOSK_SESSION_KEY in request.session
+    ):
+        request.session.flush()
     return _private(redirect("assessments:kiosk"))

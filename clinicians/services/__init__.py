@@ -9,22 +9,32 @@ from .erasure import patient_erase
 from .errors import AssignmentConflict, CaseloadNotEmpty, ServiceError, TransferStale
 from .imports import import_discard, import_progress, patients_import, patients_import_check
 from .therapists import (
+    AccountElsewhere,
+    account_elsewhere,
     invitation_accept,
+    invitation_by_token_hash,
+    invitation_complete,
+    invitation_is_live,
     therapist_deactivate,
     therapist_invite,
     therapist_reactivate,
 )
 
 __all__ = [
+    "AccountElsewhere",
     "AssignmentConflict",
     "CaseloadNotEmpty",
     "ServiceError",
     "TransferStale",
+    "account_elsewhere",
     "case_assign",
     "caseload_transfer",
     "import_discard",
     "import_progress",
     "invitation_accept",
+    "invitation_by_token_hash",
+    "invitation_complete",
+    "invitation_is_live",
     "patient_create",
     "patient_discharge",
     "patient_erase",

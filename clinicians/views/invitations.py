@@ -1,60 +1,97 @@
-"""The public page where an invited therapist chooses a password."""
+"""The public pages where an invited therapist chooses a password.
+
+The link's token moves at once into the session and the browser is sent to an address
+without it, so it never appears in a Referer header. The account is made, in the
+inviting clinic, when the password is chosen.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import PasswordResetConfirmView
-from django.http import HttpResponse
-from django.urls import reverse_lazy
+from django.contrib.auth import login
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import services
-from ..models import Role, User
-from ..tokens import invitation_days, invitation_token
+from ..models import StaffInvitation, User
+from ..tokens import hash_token, invitation_days
+
+SESSION_KEY = "staff_invitation"
 
 
-class InvitationAcceptView(PasswordResetConfirmView):
-    """Django's reset-confirm flow with the invitation token.
-
-    On GET the token moves into the session and the browser is sent to a URL without
-    it, so it never appears in a Referer header; the password form then signs them in.
-    """
-
-    token_generator = invitation_token
-    template_name = "clinicians/invitation_accept.html"
-    post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
-    success_url = reverse_lazy("home")
-
-    def get_user(self, uidb64: str) -> User | None:
-        user = super().get_user(uidb64)
-        # A deactivated or non-therapist account cannot be entered through this door.
-        if user is None or not user.is_active or user.role != Role.THERAPIST or not user.clinic_id:
-            return None
-        return user
-
-    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = super().dispatch(*args, **kwargs)
-        response["X-Robots-Tag"] = "noindex"
-        if kwargs.get("token") != self.reset_url_token:
-            # The URL holds the token. Not on the password form's own URL (which holds
-            # none): there, "no-referrer" makes browsers send "Origin: null" with the
-            # POST, and Django's CSRF check rightly refuses it.
-            response["Referrer-Policy"] = "no-referrer"
-        return response
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["days"] = invitation_days()
-        return context
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        services.invitation_accept(user=form.user, request=self.request)
-        messages.success(self.request, _("Your password is set. Welcome to Alliance."))
-        return response
+def _page(request: HttpRequest, template: str, context: dict | None = None) -> HttpResponse:
+    response = render(request, template, {"days": invitation_days(), **(context or {})})
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
-invitation_accept = InvitationAcceptView.as_view()
+def _no_longer_works(request: HttpRequest) -> HttpResponse:
+    # One page for unknown, expired, replaced and used links: nothing to tell apart.
+    return _page(request, "clinicians/invitation_accept.html", {"validlink": False})
+
+
+@require_GET
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_by_token_hash(hash_token(token)) if len(token) < 100 else None
+    if invitation is None:
+        response = _no_longer_works(request)
+    else:
+        request.session[SESSION_KEY] = invitation.token_hash
+        response = redirect("clinicians:invitation_set_password")
+    # The address holds the token. Not on the password form's own address (which holds
+    # none): there, "no-referrer" makes browsers send "Origin: null" with the POST, and
+    # Django's CSRF check rightly refuses it.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _session_invitation(request: HttpRequest) -> StaffInvitation | None:
+    token_hash = request.session.get(SESSION_KEY)
+    if not isinstance(token_hash, str):
+        return None
+    return services.invitation_by_token_hash(token_hash)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_set_password(request: HttpRequest) -> HttpResponse:
+    invitation = _session_invitation(request)
+    if invitation is None:
+        return _no_longer_works(request)
+    if services.account_elsewhere(invitation):
+        # Only whoever holds the emailed link reads this: the inviting clinic is told
+        # nothing, whatever the answer.
+        return _page(
+            request, "clinicians/invitation_account_exists.html", {"invitation": invitation}
+        )
+    person = User(email=invitation.email, display_name=invitation.display_name)
+    form = SetPasswordForm(person, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_complete(
+                invitation=invitation,
+                password=form.cleaned_data["new_password1"],
+                request=request,
+            )
+        except services.AccountElsewhere:
+            return _page(
+                request, "clinicians/invitation_account_exists.html", {"invitation": invitation}
+            )
+        except services.ServiceError:
+            return _no_longer_works(request)
+        request.session.pop(SESSION_KEY, None)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your password is set. Welcome to Alliance."))
+        # Signed in with the new password: straight on to setting up the second factor.
+        if settings.ALLIANCE_REQUIRE_2FA:
+            return redirect("clinicians:second_factor_enrol")
+        return redirect("home")
+    return _page(
+        request,
+        "clinicians/invitation_accept.html",
+        {"validlink": True, "form": form, "invitation": invitation},
+    )

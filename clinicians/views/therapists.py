@@ -12,7 +12,8 @@ from .. import services
 from ..access import admin_required, get_therapist_for
 from ..forms import InviteTherapistForm, TransferPlanForm, TransferTargetsForm
 from ..models import User
-from ..selectors import caseload_of, therapist_list, transfer_proposal
+from ..selectors import caseload_of, open_invitations, therapist_list, transfer_proposal
+from ..services import second_factor
 from ..tokens import invitation_days
 from .common import paginate, render_console
 
@@ -23,7 +24,11 @@ def therapists(request: HttpRequest) -> HttpResponse:
     return render_console(
         request,
         "clinicians/console/therapists.html",
-        {"page": paginate(request, therapist_list(user))},
+        {
+            "page": paginate(request, therapist_list(user)),
+            "invitations": open_invitations(user),
+            "invitation_days": invitation_days(),
+        },
         section="therapists",
     )
 
@@ -50,7 +55,7 @@ def therapist_invite(request: HttpRequest) -> HttpResponse:
                     "%(email)s is invited. They will get an email with a link to choose a password."
                 )
             )
-            messages.success(request, text % {"email": invitation.user.email})
+            messages.success(request, text % {"email": invitation.email})
             return redirect("clinicians:therapists")
     return render_console(
         request,
@@ -167,5 +172,33 @@ def therapist_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             "plan_form": plan_form,
             "has_candidates": candidates.exists(),
         },
+        section="therapists",
+    )
+
+
+@admin_required
+def therapist_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST removes the therapist's app and recovery codes."""
+    user: User = request.user  # type: ignore[assignment]
+    therapist = get_therapist_for(user, pk)
+    if request.method == "POST":
+        try:
+            second_factor.second_factor_reset(actor=user, therapist=therapist, request=request)
+        except services.ServiceError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s's second factor is reset. They set up their authenticator "
+                    "app again the next time they sign in."
+                )
+                % {"name": therapist},
+            )
+        return redirect("clinicians:therapists")
+    return render_console(
+        request,
+        "clinicians/console/therapist_second_factor_reset.html",
+        {"therapist": therapist, "has_device": second_factor.has_second_factor(therapist)},
         section="therapists",
     )

@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 
 from clinicians.models import CaseAssignment, Patient, User
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import complete_second_factor, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,6 +71,9 @@ def test_an_admin_onboards_a_therapist_imports_assigns_and_transfers(  # type: i
     therapist_page.get_by_role("textbox", name="New password*", exact=True).fill(NEW_PASSWORD)
     therapist_page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     therapist_page.get_by_role("button", name="Save the password and sign in").click()
+    # Straight on to setting up the second factor, then the caseload.
+    therapist_page.wait_for_url("**/accounts/two-factor/setup/")
+    complete_second_factor(therapist_page, "nora@northside.test")
     therapist_page.wait_for_url("**/caseload/")
     assert therapist_page.get_by_role("heading", name="My caseload").is_visible()
     therapist_context.close()

@@ -8,6 +8,7 @@ from django.test import Client
 from clinicians import services
 from clinicians.models import AuditEvent, Patient, User
 from tests.clinicians.spreadsheets import csv_bytes, many_rows
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -112,8 +113,7 @@ def test_an_admin_sees_only_their_clinics_lines(
     admin_b: User, history: None, client_b1: Patient
 ) -> None:
     services.patient_discharge(actor=admin_b, patient=client_b1)
-    c = Client()
-    c.force_login(admin_b)
+    c = client_for(admin_b)
     response = c.get("/console/audit/")
     assert sorted(actions(response)) == ["client_discharged", "login"]
     assert all(e.clinic_id == admin_b.clinic_id for e, *_ in response.context["rows"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from clinicians.models import Patient, User
 from tests.conftest import client_for
@@ -21,8 +20,7 @@ def test_an_operator_can_read_clients_but_not_change_or_delete_them(
     clients: dict[str, Patient],
 ) -> None:
     operator = User.objects.create_superuser(email="ops@alliance.test", password="x" * 12)
-    c = Client()
-    c.force_login(operator)
+    c = client_for(operator)
     assert c.get("/django-admin/clinicians/patient/").status_code == 200
     own = clients["own"]
     assert c.get(f"/django-admin/clinicians/patient/{own.pk}/change/").status_code in {200, 403}

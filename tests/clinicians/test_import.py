@@ -25,7 +25,7 @@ from clinicians.models import (
 )
 from clinicians.services import imports
 from tests.clinicians.spreadsheets import csv_bytes, many_rows, upload, xlsx_bytes
-from tests.conftest import make_client, make_staff
+from tests.conftest import client_for, make_client, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -261,8 +261,7 @@ def test_another_clinics_admin_cannot_see_or_confirm_an_import(
     admin_a: User, admin_b: User
 ) -> None:
     batch = check(admin_a, csv_bytes(many_rows(2)))
-    c = Client()
-    c.force_login(admin_b)
+    c = client_for(admin_b)
     assert c.get(f"/console/import/{batch.pk}/").status_code == 404
     assert c.post(f"/console/import/{batch.pk}/", {"action": "confirm"}).status_code == 404
     with pytest.raises(services.ServiceError):

@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 
 from clinicians import services
-from clinicians.models import AuditEvent, CaseAssignment, Patient, Role, User
+from clinicians.models import AuditEvent, CaseAssignment, Patient, Role, StaffInvitation, User
 from tests.conftest import PASSWORD, client_for, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_the_list_shows_each_therapist_with_status_and_active_clients(
     assert "Bea Admin" not in page  # admins are not therapists; clinic B is not here
 
 
-def test_inviting_creates_a_therapist_without_a_password_and_emails_a_link(
+def test_inviting_records_an_invitation_for_the_clinic_and_emails_a_link(
     as_admin: Client, admin_a: User
 ) -> None:
     response = as_admin.post(
@@ -34,9 +34,12 @@ def test_inviting_creates_a_therapist_without_a_password_and_emails_a_link(
         {"email": " Nora@Northside.test ", "display_name": "Dr. Nora New"},
     )
     assert response.status_code == 302
-    user = User.objects.get(email="nora@northside.test")
-    assert user.role == Role.THERAPIST and user.clinic == admin_a.clinic
-    assert user.is_active and not user.has_usable_password()
+    invitation = StaffInvitation.objects.get(email="nora@northside.test")
+    assert invitation.clinic == admin_a.clinic and invitation.accepted_at is None
+    # The account is made when the invitation is accepted.
+    assert not User.objects.filter(email="nora@northside.test").exists()
+    page = as_admin.get("/console/therapists/").content.decode()
+    assert "nora@northside.test" in page and "Invited, no password yet" in page
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["nora@northside.test"]
@@ -45,7 +48,7 @@ def test_inviting_creates_a_therapist_without_a_password_and_emails_a_link(
     assert "7 days" in message.body
     assert message.alternatives and "/accounts/invitation/" in message.alternatives[0][0]
     event = AuditEvent.objects.get(action="therapist_invited")
-    assert event.actor == admin_a and event.object_id == str(user.pk)
+    assert event.actor == admin_a and event.object_id == str(invitation.pk)
 
 
 def test_the_invitation_link_uses_the_configured_base_url(
@@ -60,26 +63,26 @@ def test_inviting_a_pending_address_again_resends_and_retires_the_old_link(
     admin_a: User,
 ) -> None:
     first = services.therapist_invite(actor=admin_a, email="n@n.test", display_name="N")
-    old_password = User.objects.get(pk=first.user.pk).password
+    old_hash = first.invitation.token_hash
     second = services.therapist_invite(actor=admin_a, email="N@n.test", display_name="")
-    assert second.resent and second.user.pk == first.user.pk
-    assert User.objects.get(pk=first.user.pk).password != old_password
-    assert User.objects.get(pk=first.user.pk).display_name == "N"
+    assert second.resent and second.invitation.pk == first.invitation.pk
+    assert StaffInvitation.objects.get(pk=first.invitation.pk).token_hash != old_hash
+    assert StaffInvitation.objects.get(pk=first.invitation.pk).display_name == "N"
     assert len(mail.outbox) == 2
     assert AuditEvent.objects.filter(action="invitation_resent").count() == 1
 
 
-def test_an_address_of_another_clinic_is_refused_without_saying_so(
+def test_an_address_of_another_clinic_is_invited_like_any_other_and_moves_nobody(
     as_admin: Client, admin_b: User
 ) -> None:
     response = as_admin.post(
         "/console/therapists/invite/", {"email": admin_b.email, "display_name": "Bea"}
     )
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "could not invite this address" in page
+    assert response.status_code == 302
+    page = as_admin.get("/console/therapists/").content.decode()
+    assert "is invited" in page
     assert "Southside" not in page and "another clinic" not in page
-    assert mail.outbox == []
+    assert len(mail.outbox) == 1  # the email's link explains the rest to Bea alone
     assert User.objects.get(pk=admin_b.pk).clinic == admin_b.clinic
 
 
@@ -106,7 +109,7 @@ def test_a_failing_mail_server_saves_nothing(admin_a: User, settings: object) ->
     settings.EMAIL_BACKEND = "tests.clinicians.broken_mail.Backend"  # type: ignore[attr-defined]
     with pytest.raises(services.ServiceError, match="could not be sent"):
         services.therapist_invite(actor=admin_a, email="z@n.test", display_name="Z")
-    assert not User.objects.filter(email="z@n.test").exists()
+    assert not StaffInvitation.objects.filter(email="z@n.test").exists()
 
 
 def test_a_therapist_with_clients_cannot_be_deactivated_and_the_page_links_the_transfer(

@@ -10,15 +10,34 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicians.models import AuditEvent, User
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, totp_code
 
 pytestmark = pytest.mark.django_db
 
 
 def sign_in(client: Client, email: str, password: str = PASSWORD):
-    return client.post("/accounts/login/", {"username": email, "password": password})
+    """Both steps, as a user would: the password, then the app's code (set up first if
+    need be). Returns the password step's response."""
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    if response.status_code == 302:
+        complete_second_factor(client, User.objects.get(email__iexact=email))
+    return response
+
+
+def complete_second_factor(client: Client, user: User) -> None:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        assert client.get("/accounts/two-factor/setup/").status_code == 200
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+        done = client.post("/accounts/two-factor/setup/", {"code": totp_code(device)})
+        assert done.url == "/accounts/two-factor/recovery-codes/"
+        client.post("/accounts/two-factor/recovery-codes/")
+    else:
+        done = client.post("/accounts/two-factor/", {"code": totp_code(device)})
+        assert done.status_code == 302, done.content.decode()
 
 
 def test_a_therapist_signs_in_with_email_and_lands_on_their_caseload(
@@ -188,3 +207,39 @@ def test_only_superusers_reach_django_admin(admin_a: User) -> None:
     assert client_for(admin_a).get("/django-admin/").status_code == 302
     root = User.objects.create_superuser(email="ops@example.test", password=PASSWORD)
     assert client_for(root).get("/django-admin/").status_code == 200
+
+
+def test_an_invitee_who_never_accepted_gets_no_reset_link_but_a_pointer_to_the_invitation(
+    admin_a: User,
+) -> None:
+    from clinicians import services
+
+    services.therapist_invite(actor=admin_a, email="nora@northside.test", display_name="Nora")
+    mail.outbox.clear()
+    response = Client().post("/accounts/password-reset/", {"email": "nora@northside.test"})
+    # The requester sees exactly what any address gets.
+    assert response.status_code == 302
+    assert response.url == "/accounts/password-reset/sent/"
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "/accounts/reset/" not in body
+    assert "invitation" in body and "Northside Therapy" in body
+    assert not User.objects.filter(email="nora@northside.test").exists()
+
+
+def test_a_reset_link_made_for_an_account_without_a_password_does_not_open(
+    therapist_a1: User,
+) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    # An invitee's account from before invitations were kept per clinic.
+    therapist_a1.set_unusable_password()
+    therapist_a1.save()
+    uid = urlsafe_base64_encode(force_bytes(therapist_a1.pk))
+    token = default_token_generator.make_token(therapist_a1)
+    page = Client().get(f"/accounts/reset/{uid}/{token}/", follow=True)
+    assert "This link no longer works" in page.content.decode()
+    assert "new_password1" not in page.content.decode()
+    assert not User.objects.get(pk=therapist_a1.pk).has_usable_password()
