@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, clients, imports, invitations, overview, therapists
+from .views import audit, background, clients, imports, invitations, overview, therapists
 
 app_name = "clinicians"
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("console/import/", imports.import_upload, name="import_upload"),
     path("console/import/<int:pk>/", imports.import_batch, name="import_batch"),
     path("console/import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    # Background work (periodic tasks)
+    path("console/background/", background.background_work, name="background"),
     # Audit log
     path("console/audit/", audit.audit_log, name="audit"),
     # Public: an invited therapist chooses a password.

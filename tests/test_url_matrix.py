@@ -283,6 +283,7 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"pk": w.import_batch.pk},
     ),
     Route("clinicians:audit", admins()),
+    Route("clinicians:background", admins()),
     # Public: a wrong or expired invitation shows the same plain page to anyone.
     Route(
         "clinicians:invitation_accept",

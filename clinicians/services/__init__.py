@@ -6,7 +6,13 @@ Each runs in one transaction and writes the audit log; views only parse and call
 from .caseloads import case_assign, caseload_transfer
 from .clients import patient_create, patient_discharge, patient_reactivate, patient_update
 from .errors import AssignmentConflict, CaseloadNotEmpty, ServiceError, TransferStale
-from .imports import import_discard, import_progress, patients_import, patients_import_check
+from .imports import (
+    import_discard,
+    import_progress,
+    patients_import,
+    patients_import_check,
+    patients_import_claim,
+)
 from .therapists import (
     invitation_accept,
     therapist_deactivate,
@@ -30,6 +36,7 @@ __all__ = [
     "patient_update",
     "patients_import",
     "patients_import_check",
+    "patients_import_claim",
     "therapist_deactivate",
     "therapist_invite",
     "therapist_reactivate",

@@ -1,0 +1,35 @@
+"""Background tasks of this app: one export job, the periodic export round, clean-up."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from assessments.questionnaires import throttle
+from clinicians.background import TrackedTask
+
+from .services import export_job_run, export_jobs_run_queued, export_jobs_sweep
+
+
+@shared_task(base=TrackedTask, name="alliance.export_run")
+def export_run(job_id: int) -> str:
+    # Claimed by one conditional UPDATE: a task delivered twice writes the file once.
+    return f"export {job_id}: {'written' if export_job_run(job_id) else 'already taken'}"
+
+
+@shared_task(base=TrackedTask, name="alliance.exports")
+def exports() -> str:
+    """Requeue jobs whose worker died, then run any still waiting (e.g. queued while
+    the broker was down)."""
+    swept = export_jobs_sweep()
+    ran = export_jobs_run_queued()
+    return f"{ran} exports written, {swept['requeued']} requeued, {swept['expired']} expired"
+
+
+@shared_task(base=TrackedTask, name="alliance.clean_up")
+def clean_up() -> str:
+    swept = export_jobs_sweep()
+    counters = throttle.sweep()
+    return (
+        f"{swept['expired']} expired export files deleted, "
+        f"{counters} old rate-limit counters removed"
+    )
