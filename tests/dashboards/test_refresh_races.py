@@ -5,7 +5,6 @@ summary rows (IntegrityError), and a refresh during submissions left stale summa
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
