@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrations-check bench-scoring
+.PHONY: run test install lint format migrations-check bench-scoring multiserver fault-drill
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -38,3 +38,12 @@ format: install
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Several servers on this machine (PostgreSQL and Redis must be running): two gunicorn
+# app servers, a Celery worker and beat, a round-robin proxy; checks through the proxy.
+multiserver: install
+	$(BIN)/python bench/multiserver.py
+
+# Submissions under load while a worker is killed and the database refuses connections.
+fault-drill: install
+	$(BIN)/python bench/fault_drill.py

@@ -278,6 +278,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Alliance <no-reply@localhost>")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (checks, demos).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- i18n ----------------------------------------------------------------------------
