@@ -83,3 +83,22 @@ def test_the_save_task_is_idempotent(admin_a: User) -> None:
     assert Patient.objects.count() == 2
     batch.refresh_from_db()
     assert batch.status == ImportStatus.DONE
+
+
+def test_the_save_can_be_run_by_hand_once(admin_a: User) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    batch = services.patients_import_check(
+        actor=admin_a, filename="c.csv", data=csv_bytes(many_rows(2))
+    )
+    services.patients_import_claim(actor=admin_a, batch=batch)
+    out = StringIO()
+    call_command("import_save", str(batch.pk), stdout=out)
+    call_command("import_save", str(batch.pk), stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Saved 2 new clients.",
+        "Nothing to save: the batch is not waiting to be saved.",
+    ]
+    assert Patient.objects.count() == 2
