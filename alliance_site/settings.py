@@ -286,6 +286,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+CELERY_TIMEZONE = TIME_ZONE  # the nightly refresh's 02:30 is in this zone
 USE_I18N = True
 USE_TZ = True
 

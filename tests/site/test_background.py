@@ -53,6 +53,9 @@ def test_beat_queues_each_periodic_task_of_the_panel() -> None:
     assert {entry["task"] for entry in schedule.values()} == {
         f"alliance.{p.name}" for p in background.PERIODIC
     }
+    app.finalize()  # what `celery beat` does: the schedule is set from the settings
+    assert app.conf.beat_schedule.keys() == schedule.keys()
+    assert app.conf.timezone == "UTC"
 
 
 def test_a_failing_task_is_retried_with_back_off_and_shown_in_plain_words(
