@@ -3,6 +3,7 @@ succeeded and last failed, so an admin notices when reminders stopped."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,6 @@ def background_work(request: HttpRequest) -> HttpResponse:
     return render_console(
         request,
         "clinicians/console/background.html",
-        {"lines": background.panel()},
+        {"lines": background.panel(), "eager": settings.CELERY_TASK_ALWAYS_EAGER},
         section="background",
     )
