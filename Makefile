@@ -7,7 +7,7 @@ PORT ?= 8000
 ALLIANCE_REQUIRE_2FA ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention
+.PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention multiserver fault-drill
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -55,3 +55,12 @@ restore-drill: install
 
 retention: install
 	$(BIN)/python manage.py retention
+
+# Several servers on this machine (PostgreSQL and Redis must be running): two gunicorn
+# app servers, a Celery worker and beat, a round-robin proxy; checks through the proxy.
+multiserver: install
+	$(BIN)/python bench/multiserver.py
+
+# Submissions under load while a worker is killed and the database refuses connections.
+fault-drill: install
+	$(BIN)/python bench/fault_drill.py

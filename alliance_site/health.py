@@ -8,7 +8,7 @@ and a hanging probe holds a gunicorn worker. So each check has its own deadline:
   deadline (libpq's own connect timeout cannot go below 2 s, and a statement timeout is
   enforced by the server, which is no help when the server is the part that hangs).
 - The cache is probed through Django's cache API (any backend); a networked backend is
-  bounded by its socket timeouts (settings: `REDIS_SOCKET_TIMEOUT`).
+  bounded by its socket timeouts (settings: `REDIS_TIMEOUT_SECONDS`).
 
 The body names which part failed and nothing more; the cause goes to the server log.
 """

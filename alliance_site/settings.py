@@ -178,24 +178,59 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             f"{_db_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
         ).strip()
 
-# --- cache (shared state when scaled out) ---------------------------------------------
-# REDIS_URL makes rate limits and lockouts shared across app servers; without it each
-# process keeps its own (fine for one process, which is what `make run` starts).
-if env_str("REDIS_URL"):
+# --- Redis: the shared cache and the task queue's broker -----------------------------
+# REDIS_URL (redis://host:6379/0) gives every app server one cache (import progress) and
+# Celery its broker. Rate limits and lockouts do not depend on it: they are counted in
+# the database. Without it (`make run`, tests) the cache is per process and background
+# tasks run in the process that asks for them (Celery's eager mode).
+REDIS_URL = env_str("REDIS_URL")
+# Seconds to wait for Redis before giving up: a cache that does not answer must slow a
+# page down by at most this much, never hang it (see clinicians.services.imports).
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.5)
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("REDIS_URL"),
-            # A Redis that hangs must not hang the page (or /healthz): give up after a
-            # second and let the caller degrade.
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs must not hang the page (or /healthz): give up quickly and
+            # let the caller degrade.
             "OPTIONS": {
-                "socket_connect_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
-                "socket_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
             },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- background tasks (Celery; see alliance_site/celery.py) --------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+# No broker: run each task at once, in the process that queues it, so a fresh machine
+# needs no Redis. Periodic work then comes from cron (the management commands).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# A task is acknowledged when it ends, so one whose worker is killed is delivered again
+# (every task is idempotent); one task at a time per worker process.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task goes back to the queue after this long (its worker died).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+}
+CELERY_TASK_DEFAULT_QUEUE = "alliance"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat queues the periodic work (seconds; the nightly refresh is at 02:30 in
+# TIME_ZONE). Every task is safe to run twice at once, so a second beat is harmless
+# but wasteful: run exactly one.
+ALLIANCE_REMINDERS_EVERY_SECONDS = env_int("ALLIANCE_REMINDERS_EVERY_SECONDS", 900)
+ALLIANCE_EXPORTS_EVERY_SECONDS = env_int("ALLIANCE_EXPORTS_EVERY_SECONDS", 300)
+ALLIANCE_CLEAN_UP_EVERY_SECONDS = env_int("ALLIANCE_CLEAN_UP_EVERY_SECONDS", 3600)
+ALLIANCE_REFRESH_HOUR = env_int("ALLIANCE_REFRESH_HOUR", 2)
 
 # --- authentication ------------------------------------------------------------------
 AUTH_USER_MODEL = "clinicians.User"
@@ -292,12 +327,15 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Alliance <no-reply@localhost>")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (checks, demos).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- i18n ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+CELERY_TIMEZONE = TIME_ZONE  # the nightly refresh's 02:30 is in this zone
 USE_I18N = True
 USE_TZ = True
 
@@ -317,6 +355,14 @@ if _bootstrap_dir is not None:
 # development clone (`make run`, `make test`) serves straight from the source folders
 # and needs no collectstatic.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+# Finished background exports: a folder every app server and worker shares (NFS, a
+# mounted volume), created 0700 and refused unless this user owns it. S3-compatible
+# storage works through django-storages (docs/storage.md).
+ALLIANCE_EXPORTS_DIR = (
+    env_str("ALLIANCE_EXPORTS_DIR")
+    or env_str("ALLIANCE_EXPORT_DIR")  # the earlier name, still honoured
+    or str(BASE_DIR / "var" / "exports")
+)
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or (
     None if WHITENOISE_USE_FINDERS else BASE_DIR / "staticfiles"
 )
@@ -326,6 +372,13 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if WHITENOISE_USE_FINDERS
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+    # Finished background exports: a folder every app server and worker shares (NFS, a
+    # mounted volume), created 0700 and refused unless this user owns it. S3-compatible
+    # storage works through django-storages (docs/storage.md).
+    "exports": {
+        "BACKEND": "integrations.storage.PrivateFolderStorage",
+        "OPTIONS": {"location": ALLIANCE_EXPORTS_DIR},
     },
 }
 

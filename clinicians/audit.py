@@ -68,6 +68,7 @@ def build(
     detail: dict[str, Any] | None = None,
     actor_label: str = "",
     patient: Patient | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
     """One unsaved line of the audit log, for `record` or `record_many`."""
     if patient is None and isinstance(obj, Patient):
@@ -87,7 +88,8 @@ def build(
         patient=patient,
         object_type=object_type,
         object_id=str(object_id) if object_id != "" else "",
-        ip=client_ip(request),
+        # `ip` is for work done later, away from the request (a background task).
+        ip=ip or client_ip(request),
         detail=detail or {},
     )
 
@@ -104,6 +106,7 @@ def record(
     detail: dict[str, Any] | None = None,
     actor_label: str = "",
     patient: Patient | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
     """Append one line to the audit log. Never pass clinical values in `detail`."""
     event = build(
@@ -117,6 +120,7 @@ def record(
         detail=detail,
         actor_label=actor_label,
         patient=patient,
+        ip=ip,
     )
     event.save(force_insert=True)
     return event

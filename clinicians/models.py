@@ -433,3 +433,27 @@ class StaffInvitation(models.Model):
         days = int(getattr(settings, "ALLIANCE_INVITATION_DAYS", 7))
         age = timezone.now() - self.sent_at
         return self.accepted_at is None and age <= timedelta(days=days)
+
+
+class BackgroundRun(models.Model):
+    """The latest run of one kind of background work, for the console's panel.
+
+    In the database, not in a worker's memory, so that every app server shows the same
+    and a restarted worker does not forget that reminders have been failing.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    # A plain sentence for the admin (never an exception's text: it may name a client).
+    last_failure = models.CharField(max_length=300, blank=True)
+    last_result = models.CharField(max_length=300, blank=True)
+    failures_in_a_row = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import audit, clients, imports, invitations, overview, second_factor, therapists
+from .views import (
+    audit,
+    background,
+    clients,
+    imports,
+    invitations,
+    overview,
+    second_factor,
+    therapists,
+)
 
 app_name = "clinicians"
 
@@ -44,6 +53,8 @@ urlpatterns = [
     path("console/import/", imports.import_upload, name="import_upload"),
     path("console/import/<int:pk>/", imports.import_batch, name="import_batch"),
     path("console/import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    # Background work (periodic tasks)
+    path("console/background/", background.background_work, name="background"),
     # Audit log
     path("console/audit/", audit.audit_log, name="audit"),
     # Second factor: set-up, the code page, recovery codes, the account's security page.

@@ -10,6 +10,8 @@ class IntegrationsConfig(AppConfig):
         # The console's audit page names actions from this table (see clinicians.audit).
         from clinicians.audit import ACTION_LABELS
 
+        from . import checks  # noqa: F401 - registers the export folder check
+
         ACTION_LABELS.update(
             {
                 "export_downloaded": _("Export downloaded"),

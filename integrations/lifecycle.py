@@ -11,7 +11,7 @@ from django.db import transaction
 
 from clinicians.models import Patient
 
-from . import conf
+from .conf import export_storage
 from .models import ExportJob, ExportStatus
 
 
@@ -30,7 +30,7 @@ def on_client_erased(sender: Any, *, patient: Patient, **_: Any) -> None:
 
 
 def delete_files(names: list[str]) -> None:
-    storage = conf.export_storage()
+    storage = export_storage()
     for name in names:
         if storage.exists(name):
             storage.delete(name)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,9 +17,11 @@ from clinicians import audit
 from clinicians.models import User
 
 from . import conf
+from .conf import export_storage
 from .exports.rows import ExportData, ExportFilters
 from .exports.writers import export_bytes, file_name
 from .models import ApiKey, ExportJob, ExportStatus, Scope
+from .storage import ChunksFile, ExportFolderError
 
 log = logging.getLogger(__name__)
 
@@ -148,20 +148,21 @@ def export_job_create(
         job=job,
         action="export_started",
     )
-    if conf.export_in_thread():
-        # After the commit, or the thread might look for a job that is not there yet.
-        transaction.on_commit(lambda: _start_thread(job.pk))
+    # After the commit, or the worker might look for a job that is not there yet. No
+    # broker (eager mode): it runs here and now, and the page shows it finished.
+    transaction.on_commit(lambda: _queue_export(job.pk))
     return job
 
 
-def _start_thread(job_id: int) -> None:
-    def work() -> None:
-        try:
-            export_job_run(job_id)
-        finally:
-            close_old_connections()
+def _queue_export(job_id: int) -> None:
+    from .tasks import export_run  # the task module imports this one
 
-    threading.Thread(target=work, name=f"export-{job_id}", daemon=True).start()
+    try:
+        export_run.delay(job_id)
+    except Exception:
+        # The broker is down: the job stays queued and the periodic `exports` task
+        # (or `manage.py run_exports`) picks it up; the user sees "waiting to start".
+        log.warning("export %s: could not queue the task; it waits for the next sweep", job_id)
 
 
 def _claim(job_id: int) -> bool:
@@ -174,16 +175,18 @@ def _claim(job_id: int) -> bool:
     )
 
 
+def export_file_name(job: ExportJob) -> str:
+    # One name per job: a run after a dead worker replaces its own partial file.
+    return f"export-{job.pk}.{job.format}"
+
+
 def export_job_run(job_id: int) -> bool:
     """Write one queued job's file. False if someone else runs (or ran) it."""
     if not _claim(job_id):
         return False
     job = ExportJob.objects.select_related("created_by__clinic").get(pk=job_id)
-    folder = conf.export_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # One name per job: a job run again after its process died overwrites its own file.
-    name = f"export-{job.pk}.{job.format}"
-    path = folder / name
+    storage = export_storage()
+    name = export_file_name(job)
     data = ExportData(user=job.created_by, filters=ExportFilters.from_params(job.params))
 
     def progress(done: int) -> None:
@@ -193,35 +196,40 @@ def export_job_run(job_id: int) -> bool:
         data.prepare()
         total = data.count()
         ExportJob.objects.filter(pk=job.pk).update(total_rows=total)
-        # Only the owner may read the file: it holds client data.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        size = 0
-        with os.fdopen(fd, "wb") as out:
-            for part in export_bytes(data, job.format, progress):
-                out.write(part)
-                size += len(part)
+        # A partial file of an earlier, abandoned run of this job (never a link to
+        # follow: delete removes a symlink itself, and the write below refuses to
+        # follow one).
+        storage.delete(name)
+        content = ChunksFile(export_bytes(data, job.format, progress), name=name)
+        saved = storage.save(name, content)
     except Exception as exc:
         log.exception("export %s failed", job.pk)
-        path.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportStatus.FAILED,
             finished_at=timezone.now(),
-            failure=str(exc)[:300] or exc.__class__.__name__,
+            failure=_failure_text(exc),
         )
         return True
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportStatus.DONE,
         finished_at=timezone.now(),
         done_rows=total,
-        file_name=name,
+        file_name=saved,
         download_name=file_name(data, job.format),
-        size_bytes=size,
+        size_bytes=content.written,
     )
     return True
 
 
+def _failure_text(exc: Exception) -> str:
+    if isinstance(exc, ExportFolderError):
+        return str(exc)[:300]
+    return str(exc)[:300] or exc.__class__.__name__
+
+
 def export_jobs_sweep(*, now: timezone.datetime | None = None) -> dict[str, int]:
-    """Housekeeping for `run_exports`: requeue abandoned jobs, delete old files."""
+    """Housekeeping: requeue abandoned jobs; delete expired files from the shared
+    storage (every host sees the same folder or bucket, so none is left behind)."""
     now = now or timezone.now()
     requeued = ExportJob.objects.filter(
         status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
@@ -246,7 +254,7 @@ def export_files_delete(jobs: QuerySet[ExportJob]) -> int:
     The row is marked first, in its own UPDATE that only one process wins, so that a
     download starting now finds no file name rather than a half-deleted file.
     """
-    storage = conf.export_storage()
+    storage = export_storage()
     done = 0
     for job in jobs.only("pk", "file_name"):
         claimed = (
@@ -260,3 +268,16 @@ def export_files_delete(jobs: QuerySet[ExportJob]) -> int:
             storage.delete(job.file_name)
         done += 1
     return done
+
+
+def export_jobs_run_queued() -> int:
+    """Run every queued job (each claimed by one process); how many this one ran."""
+    ran = 0
+    for pk in (
+        ExportJob.objects.filter(status=ExportStatus.QUEUED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    ):
+        if export_job_run(pk):
+            ran += 1
+    return ran

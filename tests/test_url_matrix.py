@@ -294,6 +294,7 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"pk": w.import_batch.pk},
     ),
     Route("clinicians:audit", admins()),
+    Route("clinicians:background", admins()),
     # --- second factor: signed-in staff; verified sessions are sent on (302) ----------
     Route("clinicians:second_factor_enrol", staff_pages(302)),
     Route("clinicians:second_factor_verify", staff_pages(302)),

@@ -4,10 +4,11 @@ write that changes a client's scores, from the same analysis as the chart
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments.alliance.analysis import (
@@ -23,7 +24,7 @@ from assessments.alliance.norms import refresh_norms
 from assessments.alliance.rules import DEFAULT_NORMS, Norms, summary_of
 from assessments.alliance.series import HISTORY_POINTS, SeriesPoint, series_for
 
-from ..models import AllianceSummary, Patient, Rater
+from ..models import AllianceSummary, Clinic, FormNorms, Patient, Rater
 
 # Other modules import these from here.
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "flag_details",
     "flags_for_responses",
     "gap_threshold",
+    "refresh_all",
     "refresh_alliance",
+    "refresh_clinic",
     "refresh_norms",
     "series_for",
 ]
@@ -117,38 +120,118 @@ _RESET = {
 
 
 def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
-    """Recompute the summary rows of these clients (idempotent; safe to run any time)."""
-    ids = list(patient_ids)
+    """Recompute the summary rows of these clients (idempotent; safe to run any time).
+
+    Safe against itself and against submissions running at the same moment: missing
+    rows are inserted with ON CONFLICT DO NOTHING (two runs meeting a new client never
+    collide), then every row is locked (in patient order, so two runs cannot deadlock)
+    *before* the responses are read. A submission refreshes its client the same way in
+    its own transaction, so whichever locks second reads the other's committed answers
+    and a newer summary is never overwritten with an older one.
+    """
+    ids = sorted(set(patient_ids))
     if not ids:
         return 0
     clinics = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "clinic_id"))
-    series = series_for(ids, last=None)
+    ids = [pid for pid in ids if pid in clinics]
     norms_by_clinic = {cid: clinic_norms(cid) for cid in set(clinics.values())}
-    now = timezone.now()
-    existing = {s.patient_id: s for s in AllianceSummary.objects.filter(patient_id__in=ids)}
-    to_create, to_update = [], []
-    for pid in ids:
-        by_rater = series.get(pid, {})
-        values = {
-            **_RESET,
-            **_summary_values(
-                by_rater.get(Rater.CLIENT, []),
-                by_rater.get(Rater.THERAPIST, []),
-                norms_by_clinic[clinics[pid]],
-            ),
-            "updated_at": now,
-        }
-        row = existing.get(pid) or AllianceSummary(patient_id=pid, clinic_id=clinics[pid])
-        for key, value in values.items():
-            setattr(row, key, value)
-        (to_update if row.pk else to_create).append(row)
     fields = [*_RESET, "updated_at"]
-    with transaction.atomic():
-        AllianceSummary.objects.bulk_create(to_create, batch_size=1000)
-        if len(to_update) == 1:
+    # No savepoint inside a submission's transaction: the locks are what matters here.
+    with transaction.atomic(savepoint=False):
+        existing = _locked_rows(ids, clinics)
+        series = series_for(ids, last=None)
+        now = timezone.now()
+        rows = []
+        for pid in ids:
+            by_rater = series.get(pid, {})
+            values = {
+                **_RESET,
+                **_summary_values(
+                    by_rater.get(Rater.CLIENT, []),
+                    by_rater.get(Rater.THERAPIST, []),
+                    norms_by_clinic[clinics[pid]],
+                ),
+                "updated_at": now,
+            }
+            row = existing[pid]
+            for key, value in values.items():
+                setattr(row, key, value)
+            rows.append(row)
+        if len(rows) == 1:
             # The common case (one client after a submission): a plain UPDATE is several
             # times cheaper to build than bulk_update's CASE expressions.
-            to_update[0].save(update_fields=fields)
-        elif to_update:
-            AllianceSummary.objects.bulk_update(to_update, fields, batch_size=1000)
+            rows[0].save(update_fields=fields)
+        else:
+            AllianceSummary.objects.bulk_update(rows, fields, batch_size=1000)
     return len(ids)
+
+
+def _locked_rows(ids: list[int], clinics: dict[int, int]) -> dict[int, AllianceSummary]:
+    """Each client's summary row, made if missing, locked until the transaction ends."""
+    rows = {
+        s.patient_id: s
+        for s in AllianceSummary.objects.select_for_update()
+        .filter(patient_id__in=ids)
+        .order_by("patient_id")
+    }
+    missing = [pid for pid in ids if pid not in rows]
+    if missing:
+        AllianceSummary.objects.bulk_create(
+            [AllianceSummary(patient_id=pid, clinic_id=clinics[pid]) for pid in missing],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        rows.update(
+            {
+                s.patient_id: s
+                for s in AllianceSummary.objects.select_for_update()
+                .filter(patient_id__in=missing)
+                .order_by("patient_id")
+            }
+        )
+    return rows
+
+
+# Two nightly refreshes of one clinic wait for each other (advisory lock, PostgreSQL):
+# the norms' update_or_create is not safe to race, and the second run's work would be
+# wasted. The key's first half names this lock among the app's advisory locks.
+_ADVISORY_NAMESPACE = 0x41_6C_6C  # "All"
+
+
+@contextmanager
+def clinic_refresh_lock(clinic_id: int) -> Iterator[None]:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, clinic_id]
+                )
+        yield
+
+
+def refresh_clinic(clinic_id: int, *, batch: int = 2000) -> tuple[int, list[FormNorms]]:
+    """The nightly work for one clinic: its norms, then every client's summary."""
+    with clinic_refresh_lock(clinic_id):
+        norms = refresh_norms(clinic_id=clinic_id)
+    ids = list(
+        Patient.objects.filter(clinic_id=clinic_id).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), batch):
+        # One transaction per batch, so submissions wait on at most one batch's locks.
+        with clinic_refresh_lock(clinic_id):
+            refresh_alliance(patient_ids=ids[start : start + batch])
+    return len(ids), norms
+
+
+def refresh_all() -> list[str]:
+    """Every clinic's nightly refresh; one line per clinic for the log."""
+    lines = []
+    for clinic_id, slug in Clinic.objects.order_by("pk").values_list("pk", "slug"):
+        count, norms = refresh_clinic(clinic_id)
+        described = ", ".join(
+            f"{n.form_code} clients={n.n} sd={n.sd_pomp or 0:.1f} "
+            f"alpha={n.alpha or 0:.2f} change_sd={n.change_sd_pomp or 0:.1f}"
+            for n in norms
+        )
+        lines.append(f"{slug}: {count} clients; norms: {described or 'none'}")
+    return lines

@@ -7,7 +7,13 @@ from .caseloads import case_assign, caseload_transfer
 from .clients import patient_create, patient_discharge, patient_reactivate, patient_update
 from .erasure import patient_erase
 from .errors import AssignmentConflict, CaseloadNotEmpty, ServiceError, TransferStale
-from .imports import import_discard, import_progress, patients_import, patients_import_check
+from .imports import (
+    import_discard,
+    import_progress,
+    patients_import,
+    patients_import_check,
+    patients_import_claim,
+)
 from .therapists import (
     AccountElsewhere,
     account_elsewhere,
@@ -42,6 +48,7 @@ __all__ = [
     "patient_update",
     "patients_import",
     "patients_import_check",
+    "patients_import_claim",
     "therapist_deactivate",
     "therapist_invite",
     "therapist_reactivate",

@@ -8,6 +8,7 @@ importing the same file again creates nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -23,6 +24,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .. import audit
 from ..models import (
@@ -36,6 +38,8 @@ from ..models import (
 )
 from ..spreadsheet import COLUMNS, FORMULA_PREFIXES, read_spreadsheet
 from .errors import ServiceError
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1000
 # A batch left "saving" this long belongs to a process that died; its transaction
@@ -184,7 +188,11 @@ def import_progress(batch: ImportBatch) -> dict[str, Any]:
     if batch.status == ImportStatus.DONE:
         done = total = batch.created_count
     elif batch.status == ImportStatus.SAVING:
-        progress = cache.get(_progress_key(batch.pk)) or {}
+        progress = _progress_get(_progress_key(batch.pk))
+        if progress is None:
+            # The count is unknown (the cache is down, or the work has not begun): the
+            # page says "working…" rather than a number it does not have.
+            return {"status": batch.status, "done": None, "total": total, "percent": None}
         done = int(progress.get("done", 0))
         total = int(progress.get("total", total))
     else:
@@ -195,12 +203,29 @@ def import_progress(batch: ImportBatch) -> dict[str, Any]:
     return {"status": batch.status, "done": done, "total": total, "percent": percent}
 
 
+def _progress_get(key: str) -> dict[str, Any] | None:
+    try:
+        value = cache.get(key)
+    except Exception:  # any cache backend's outage (Redis down, timeout)
+        log.warning("import progress: the cache did not answer", exc_info=True)
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _progress_set(key: str, done: int, total: int) -> None:
+    """Best effort: a cache outage costs the progress bar, never the import."""
+    try:
+        cache.set(key, {"done": done, "total": total}, 3600)
+    except Exception:
+        log.warning("import progress: the cache did not answer", exc_info=True)
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportBatch:
+def _save(*, actor: User, batch_id: int, ip: str | None) -> ImportBatch:
     batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
     # Check again: since the preview, someone may have added a client with one of these
     # codes or deactivated a therapist. Such rows are skipped, not errors of the save.
@@ -214,7 +239,7 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
     now = timezone.now()
     today = actor.clinic.today()
     key = _progress_key(batch.pk)
-    cache.set(key, {"done": 0, "total": len(new_rows)}, 3600)
+    _progress_set(key, 0, len(new_rows))
     created = assigned = 0
     # Chunk by chunk, each client with its assignment and audit line, so the progress
     # bar (which counts clients) moves evenly.
@@ -261,7 +286,7 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
                     action="client_imported",
                     actor=actor,
                     obj=p,
-                    request=request,
+                    ip=ip,
                     detail={
                         "import": batch.pk,
                         "therapist": therapists[r["therapist_email"]].pk
@@ -274,7 +299,7 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
         )
         created += len(patients)
         assigned += len(assignments)
-        cache.set(key, {"done": created, "total": len(new_rows)}, 3600)
+        _progress_set(key, created, len(new_rows))
 
     for r in new_rows:
         r["outcome"] = "created"
@@ -292,7 +317,7 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
         action="import_confirmed",
         actor=actor,
         obj=batch,
-        request=request,
+        ip=ip,
         detail={
             "created": created,
             "assigned": assigned,
@@ -303,42 +328,72 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
     return batch
 
 
-def patients_import(
-    *, actor: User, batch: ImportBatch, request: HttpRequest | None = None
-) -> ImportBatch:
-    """Save the valid new rows of a checked batch, all in one transaction."""
+def patients_import_claim(*, actor: User, batch: ImportBatch) -> None:
+    """Mark a checked batch as being saved, by one request only.
+
+    In its own short transaction, so a second click (or a second admin) is refused and
+    the progress page, on any server, can see that saving has begun.
+    """
     now = timezone.now()
-    # Claim the batch in its own short transaction, so a second click (or a second
-    # admin) is refused and the progress page can see that saving has begun.
     claimed = (
         ImportBatch.objects.filter(pk=batch.pk, clinic_id=actor.clinic_id)
         .filter(
             Q(status=ImportStatus.READY)
             | Q(status=ImportStatus.SAVING, started_at__lt=now - STALE_AFTER)
         )
-        .update(status=ImportStatus.SAVING, started_at=now, confirmed_by=actor)
+        .update(status=ImportStatus.SAVING, started_at=now, confirmed_by=actor, failure="")
     )
     if not claimed:
         raise ServiceError(
             _("This import has already been confirmed or discarded. Nothing more was saved.")
         )
+
+
+RACE_MESSAGE = gettext_noop(
+    "Someone added a client with one of these codes at the same moment, so nothing was "
+    "imported. Confirm again: that row will be left unchanged."
+)
+
+
+def patients_import_save(*, batch_id: int, ip: str | None = None) -> ImportBatch | None:
+    """Save a claimed batch's valid new rows in one transaction (the background task).
+
+    Idempotent: a batch no longer "saving" (done, or saved by an earlier delivery of the
+    same task) is left alone and None is returned.
+    """
+    batch = ImportBatch.objects.select_related("confirmed_by").filter(pk=batch_id).first()
+    if batch is None or batch.status != ImportStatus.SAVING or batch.confirmed_by is None:
+        return None
+    actor = batch.confirmed_by
     try:
         with transaction.atomic():
-            return _save(actor=actor, batch_id=batch.pk, request=request)
-    except IntegrityError as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.READY)
-        raise ServiceError(
-            _(
-                "Someone added a client with one of these codes at the same moment, so "
-                "nothing was imported. Confirm again: that row will be left unchanged."
-            )
-        ) from exc
+            locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if locked.status != ImportStatus.SAVING:
+                return None  # another delivery of this task finished it meanwhile
+            return _save(actor=actor, batch_id=batch_id, ip=ip)
+    except IntegrityError:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportStatus.READY, failure=RACE_MESSAGE
+        )
+        return None
     except Exception:
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        ImportBatch.objects.filter(pk=batch_id).update(
             status=ImportStatus.FAILED,
             failure="The import stopped because of an error; nothing was saved.",
         )
         raise
+
+
+def patients_import(
+    *, actor: User, batch: ImportBatch, request: HttpRequest | None = None
+) -> ImportBatch:
+    """Claim and save at once, in this process (tests, scripts)."""
+    patients_import_claim(actor=actor, batch=batch)
+    saved = patients_import_save(batch_id=batch.pk, ip=audit.client_ip(request))
+    batch.refresh_from_db()
+    if saved is None and batch.failure == RACE_MESSAGE:
+        raise ServiceError(_(RACE_MESSAGE))
+    return batch
 
 
 @transaction.atomic

@@ -8,12 +8,13 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .. import services
+from .. import audit, services
 from ..access import admin_required, get_import_for
 from ..forms import ImportUploadForm
 from ..models import ImportStatus, User
 from ..selectors import recent_imports
 from ..spreadsheet import COLUMNS, SpreadsheetError
+from ..tasks import queue_import
 from .common import paginate, render_console
 
 SHOW = {"all", "error", "new", "exists", "created"}
@@ -51,11 +52,16 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "confirm":
-                batch = services.patients_import(actor=user, batch=batch, request=request)
-                messages.success(
-                    request,
-                    _("Imported %(count)s new clients.") % {"count": batch.created_count},
-                )
+                services.patients_import_claim(actor=user, batch=batch)
+                # Saved by a worker (or here, at once, when no broker is configured);
+                # the page follows its progress from any app server.
+                queue_import(batch.pk, audit.client_ip(request))
+                batch.refresh_from_db()
+                if batch.status == ImportStatus.DONE:
+                    messages.success(
+                        request,
+                        _("Imported %(count)s new clients.") % {"count": batch.created_count},
+                    )
             elif action == "discard":
                 services.import_discard(actor=user, batch=batch, request=request)
                 messages.info(request, _("The import was discarded; nothing was saved."))
@@ -66,6 +72,8 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc.message))
         return redirect("clinicians:import_batch", pk=batch.pk)
 
+    if batch.failure and batch.status == ImportStatus.READY:
+        messages.error(request, _(batch.failure))
     show = request.GET.get("show", "")
     if show not in SHOW:
         # Errors first: they are what the admin must look at before confirming.

@@ -133,8 +133,8 @@ def export_job_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     job = _job_for(user, pk)
-    path = conf.export_dir() / job.file_name if job.file_name else None
-    if job.status != ExportStatus.DONE or path is None or not path.exists():
+    storage = services.export_storage()
+    if job.status != ExportStatus.DONE or not job.file_name or not storage.exists(job.file_name):
         messages.error(request, _("This export is not ready, or it has been deleted."))
         return redirect("integrations:export_job", pk=job.pk)
     services.export_audit(
@@ -145,10 +145,11 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         job=job,
     )
+    # Streamed from the shared storage (a folder or a bucket), whichever host wrote it.
     return FileResponse(
-        path.open("rb"),
+        storage.open(job.file_name, "rb"),
         as_attachment=True,
-        filename=job.download_name or path.name,
+        filename=job.download_name or job.file_name,
         content_type=CONTENT_TYPES[job.format],
     )
 

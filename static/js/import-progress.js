@@ -25,6 +25,13 @@
   var waitingForPost = false;
 
   function show(data) {
+    if (data.percent === null) {
+      // The count is not known (the shared cache is down): say that work goes on.
+      bar.removeAttribute("value");
+      bar.textContent = "";
+      text.textContent = box.getAttribute("data-working") || "";
+      return;
+    }
     bar.value = data.percent;
     bar.textContent = data.percent + "%";
     if (data.total) {

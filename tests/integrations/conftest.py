@@ -30,10 +30,17 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_export_threads(settings: Any, tmp_path: Any) -> None:
-    # Background exports run when a test says so (run_exports), in a folder of its own.
-    settings.ALLIANCE_EXPORT_IN_THREAD = False
-    settings.ALLIANCE_EXPORT_DIR = str(tmp_path / "exports")
+def _exports_folder(settings: Any, tmp_path: Any) -> None:
+    # Each test's export files in a folder of its own. Background exports run when a
+    # test says so (run_exports): the task is queued on commit, which tests never reach.
+    settings.ALLIANCE_EXPORTS_DIR = str(tmp_path / "exports")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {
+            "BACKEND": "integrations.storage.PrivateFolderStorage",
+            "OPTIONS": {"location": settings.ALLIANCE_EXPORTS_DIR},
+        },
+    }
 
 
 def session(n: int, day: date | None = None) -> Occasion:

@@ -104,7 +104,7 @@ def test_a_job_abandoned_by_a_dead_process_is_queued_again_and_old_files_go(
     call_command("run_exports")
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE
-    path = settings.ALLIANCE_EXPORT_DIR + "/" + job.file_name
+    path = settings.ALLIANCE_EXPORTS_DIR + "/" + job.file_name
     assert os.path.exists(path)
 
     later = timezone.now() + timedelta(hours=25)

@@ -94,7 +94,7 @@ def test_development_serves_static_files_from_the_source_folders() -> None:
     ("name", "value", "says"),
     [
         ("DATABASE_CONNECT_TIMEOUT", "soon", "must be a whole number"),
-        ("REDIS_SOCKET_TIMEOUT", "fast", "must be a number"),
+        ("REDIS_TIMEOUT_SECONDS", "fast", "must be a number"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be json or text"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Run waiting background exports and tidy up old ones. For cron, e.g. every minute.
+"""Write queued background exports and tidy up old ones (task `alliance.exports`).
 
 Safe to run twice at once (a job is claimed by one UPDATE that only one process can
 win), safe to run late (a job whose process died is queued again after 10 minutes
@@ -11,8 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from integrations.models import ExportJob, ExportStatus
-from integrations.services import export_job_run, export_jobs_sweep
+from integrations.services import export_jobs_run_queued, export_jobs_sweep
 
 
 class Command(BaseCommand):
@@ -20,14 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         swept = export_jobs_sweep()
-        ran = 0
-        for pk in (
-            ExportJob.objects.filter(status=ExportStatus.QUEUED)
-            .order_by("created_at")
-            .values_list("pk", flat=True)
-        ):
-            if export_job_run(pk):
-                ran += 1
+        ran = export_jobs_run_queued()
         self.stdout.write(
             f"exports run: {ran}, requeued: {swept['requeued']}, expired: {swept['expired']}"
         )

@@ -1,0 +1,25 @@
+"""Background tasks of this app: thin wrappers around the plain functions that the
+management commands call too (`send_reminders`, `refresh_alliance`)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from clinicians.background import TrackedTask
+
+from .alliance.summaries import refresh_all
+from .questionnaires import throttle
+from .questionnaires.reminders import reminders_send
+
+
+@shared_task(base=TrackedTask, name="alliance.reminders")
+def reminders() -> str:
+    # Safe twice at once: each reminder is claimed by one conditional UPDATE.
+    return f"{reminders_send()} reminders sent"
+
+
+@shared_task(base=TrackedTask, name="alliance.refresh")
+def refresh() -> str:
+    lines = refresh_all()
+    swept = throttle.sweep()
+    return f"{len(lines)} clinics refreshed; {swept} old rate-limit counters removed"
