@@ -47,6 +47,7 @@ auth_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("jsi18n/<str:language>/", views.javascript_catalog, name="javascript_catalog"),
     path("accounts/", include(auth_patterns)),
     path("", include("assessments.urls")),
     path("", include("clinicians.urls")),

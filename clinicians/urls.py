@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, clients, imports, invitations, overview, therapists
+from .views import account, audit, clients, imports, invitations, overview, therapists
 
 app_name = "clinicians"
 
@@ -40,6 +40,8 @@ urlpatterns = [
     path("console/import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     # Audit log
     path("console/audit/", audit.audit_log, name="audit"),
+    # A staff user's interface language (the switch in the navigation).
+    path("accounts/language/", account.language_choose, name="language_choose"),
     # Public: an invited therapist chooses a password.
     path(
         "accounts/invitation/<uidb64>/<token>/",

@@ -8,9 +8,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from clinicians import audit
+from clinicians.languages import client_language
 from clinicians.models import User
 
 from ..models import (
@@ -32,9 +34,11 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         "reminder": reminder,
         "item_count": get_registry().get(administration.form_code).item_count,
     }
-    subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
-    text = render_to_string("emails/questionnaire.txt", context)
-    html = render_to_string("emails/questionnaire.html", context)
+    # In the client's language, whoever sends it (a therapist's page, the reminder job).
+    with translation.override(client_language(administration.patient.preferred_language)):
+        subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
+        text = render_to_string("emails/questionnaire.txt", context)
+        html = render_to_string("emails/questionnaire.html", context)
     message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
     message.attach_alternative(html, "text/html")
     message.send()
@@ -47,7 +51,7 @@ def administration_email(
     with transaction.atomic():
         administration = lock_open(actor, administration)
         if not administration.patient.email:
-            raise QuestionnaireError("This client has no email address on file.")
+            raise QuestionnaireError(_("This client has no email address on file."))
         token = issue_link(administration, purpose="email")
         administration.emailed_at = timezone.now()
         administration.save(update_fields=["emailed_at"])

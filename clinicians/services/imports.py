@@ -23,6 +23,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .. import audit
 from ..models import (
@@ -336,7 +337,8 @@ def patients_import(
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportStatus.FAILED,
-            failure="The import stopped because of an error; nothing was saved.",
+            # Stored in English, translated where it is shown.
+            failure=gettext_noop("The import stopped because of an error; nothing was saved."),
         )
         raise
 
