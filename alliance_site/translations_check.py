@@ -25,8 +25,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = BASE_DIR / "templates"
 LOCALE_DIR = BASE_DIR / "locale"
 DOMAINS = ("django", "djangojs")
-# Folders makemessages must not read: tests and benchmarks are not the interface.
-MAKEMESSAGES_IGNORE = ["tests/*", "bench/*", "staticfiles/*", "htmlcov/*", "locale/*"]
 
 # Words that stay the same in every language: the product's name, instrument and file
 # format names, and typographic marks.
@@ -152,18 +150,37 @@ def languages() -> list[str]:
 
 
 def refreshed_catalogues(into: Path) -> Path:
-    """Run makemessages on the current sources against a copy of locale/; return it.
+    """Run makemessages on a copy of the sources and catalogues; return the copy's locale/.
 
     The copy shows what a contributor's `makemessages` would add: new strings arrive
-    untranslated, changed ones fuzzy, so `catalogue_problems` on it reports them.
+    untranslated, changed ones fuzzy, so `catalogue_problems` on it reports them. A copy
+    because makemessages always writes into the locale/ folder beside the sources.
     """
     from django.core.management import call_command
     from django.test.utils import override_settings
 
-    copy = into / "locale"
-    shutil.copytree(LOCALE_DIR, copy)
+    tree = into / "sources"
+    shutil.copytree(
+        BASE_DIR,
+        tree,
+        ignore=shutil.ignore_patterns(
+            ".*",
+            "__pycache__",
+            "*.pyc",
+            "*.mo",
+            "tests",
+            "bench",
+            "node_modules",
+            "media",
+            "staticfiles",
+            "htmlcov",
+            "*.sqlite3",
+            "docs",
+        ),
+    )
+    copy = tree / "locale"
     here = Path.cwd()
-    os.chdir(BASE_DIR)
+    os.chdir(tree)
     try:
         with override_settings(LOCALE_PATHS=[copy]):
             for domain in DOMAINS:
@@ -171,7 +188,6 @@ def refreshed_catalogues(into: Path) -> Path:
                     "makemessages",
                     locale=languages(),
                     domain=domain,
-                    ignore_patterns=MAKEMESSAGES_IGNORE,
                     no_obsolete=True,
                     verbosity=0,
                 )
