@@ -7,7 +7,7 @@ PORT ?= 8000
 ALLIANCE_REQUIRE_2FA ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention multiserver fault-drill
+.PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention multiserver fault-drill messages translations translations-check
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -19,7 +19,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: install
+# Compile the .po translation files into the .mo files Django reads (needs GNU gettext's
+# msgfmt). The .mo files are build output, not committed.
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# Collect new and changed strings into locale/*/LC_MESSAGES/*.po (see docs/translations.md).
+translations: install
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore='tests/*' --ignore='bench/*' --ignore='staticfiles/*'
+	$(BIN)/python manage.py makemessages --all --no-obsolete -d djangojs --ignore='tests/*' --ignore='bench/*' --ignore='staticfiles/*'
+
+# Fails on template text outside translate tags and on untranslated or fuzzy entries.
+translations-check: install
+	$(BIN)/python -m alliance_site.translations_check
+
+run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
@@ -27,7 +41,7 @@ run: install
 	@echo ""
 	ALLIANCE_REQUIRE_2FA=$(ALLIANCE_REQUIRE_2FA) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install messages
 	$(BIN)/python -m pytest
 
 lint: install

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicians.languages import activate_for_request, supported_language
 from clinicians.services.second_factor import has_second_factor
 
 # Write the "last seen" time at most this often, so a busy page does not write the
@@ -56,6 +57,26 @@ class SessionLimitsMiddleware:
                 or "session_last_seen" not in request.session
             ):
                 request.session["session_last_seen"] = now
+        return self.get_response(request)
+
+
+class StaffLanguageMiddleware:
+    """A signed-in staff user reads the interface in the language they chose.
+
+    LocaleMiddleware has already picked the browser's language; this runs after
+    authentication and replaces it with the account's choice, if there is one. Client
+    pages choose the client's language in their views (the client never signs in).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = supported_language(getattr(user, "language", ""))
+            if language:
+                activate_for_request(request, language)
         return self.get_response(request)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -124,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: a signed-in staff user's own language wins over the browser's.
+    "alliance_site.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "alliance_site.middleware.SessionLimitsMiddleware",
     "alliance_site.middleware.ClinicTimeZoneMiddleware",
@@ -150,6 +153,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alliance_site.context_processors.second_factor",
+                "alliance_site.context_processors.interface_languages",
             ],
         },
     },
@@ -332,8 +336,15 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- i18n ----------------------------------------------------------------------------
+# The interface languages: a client's pages and emails use their preferred language
+# when it is one of these (else English); a staff user picks one in the navigation.
+# Adding one is described in docs/translations.md.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as "3 Dec 2026" rather than Django's American "12/03/2026"; the other
+# languages use Django's own formats for their locale.
+FORMAT_MODULE_PATH = ["alliance_site.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 CELERY_TIMEZONE = TIME_ZONE  # the nightly refresh's 02:30 is in this zone
 USE_I18N = True

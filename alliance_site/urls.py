@@ -60,6 +60,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("jsi18n/<str:language>/", views.javascript_catalog, name="javascript_catalog"),
     path("accounts/", include(auth_patterns)),
     path("", include("assessments.urls")),
     path("", include("clinicians.urls")),

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils import translation
+from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 
+from clinicians.languages import supported_language
 from clinicians.models import Role
+
+# Our scripts' strings live in LOCALE_PATHS, which the catalogue always reads; naming
+# one app without a locale folder keeps Django admin's script strings out of it.
+_catalog = JavaScriptCatalog.as_view(packages=["clinicians"])
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,6 +28,20 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == Role.ADMIN:  # type: ignore[attr-defined]
         return redirect("clinicians:console")
     return redirect("assessments:caseload")
+
+
+@require_GET
+def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:
+    """The scripts' translations, as a script file (the CSP allows no inline script).
+
+    The language is in the address rather than taken from the browser, because a
+    client's page is in the client's language, which the browser does not know.
+    """
+    code = supported_language(language)
+    if code is None or code != language:
+        raise Http404("No such language.")
+    with translation.override(code):
+        return _catalog(request)
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -162,6 +162,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Only superusers (operators) should have this."),
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # The interface language this person chose in the navigation; blank means the
+    # browser's. No choices here: the list lives in settings.LANGUAGES and grows.
+    language = models.CharField(_("interface language"), max_length=10, blank=True, default="")
 
     objects: ClassVar[UserManager] = UserManager()
 

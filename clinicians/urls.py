@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    account,
     audit,
     background,
     clients,
@@ -71,6 +72,8 @@ urlpatterns = [
         second_factor.recovery_codes_regenerate,
         name="recovery_codes_regenerate",
     ),
+    # A staff user's interface language (the switch in the navigation).
+    path("accounts/language/", account.language_choose, name="language_choose"),
     # Public: an invited therapist chooses a password.
     path(
         "accounts/invitation/set-password/",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicians import audit
 from clinicians.models import User
@@ -49,13 +50,13 @@ def api_key_create(
     *, actor: User, name: str, scopes: list[str], request: HttpRequest | None = None
 ) -> NewKey:
     if not actor.is_clinic_admin:
-        raise IntegrationError("Only a clinic admin can make API keys.")
+        raise IntegrationError(_("Only a clinic admin can make API keys."))
     unknown = [s for s in scopes if s not in Scope.values]
     if unknown or not scopes:
-        raise IntegrationError("Choose at least one of the listed scopes.")
+        raise IntegrationError(_("Choose at least one of the listed scopes."))
     name = name.strip()
     if not name:
-        raise IntegrationError("Give the key a name, e.g. the system that will use it.")
+        raise IntegrationError(_("Give the key a name, e.g. the system that will use it."))
     # 8 random characters to tell keys apart, then 256 bits of secret.
     prefix = secrets.token_hex(4)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -80,7 +81,7 @@ def api_key_create(
 @transaction.atomic
 def api_key_revoke(*, actor: User, key: ApiKey, request: HttpRequest | None = None) -> ApiKey:
     if key.clinic_id != actor.clinic_id or not actor.is_clinic_admin:
-        raise IntegrationError("This key is not one of your clinic's.")
+        raise IntegrationError(_("This key is not one of your clinic's."))
     locked = ApiKey.objects.select_for_update().get(pk=key.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()

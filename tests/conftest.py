@@ -7,9 +7,11 @@ own admin. Later fixtures add clients to each caseload.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -22,6 +24,25 @@ from clinicians.models import CaseAssignment, Clinic, Patient, Role, User
 pytest_plugins = ["tests.questionnaires.fixtures"]
 
 PASSWORD = "correct-horse-battery-staple"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the translations when a .po file is newer than its .mo (or has none).
+
+    `make test` compiles them first; this keeps a bare `pytest` right too. Only the
+    main process compiles, so that parallel workers never write the same file.
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    stale = [
+        po
+        for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        call_command("compilemessages", ignore_patterns=[".venv", "node_modules"], verbosity=0)
 
 
 @pytest.fixture(autouse=True)

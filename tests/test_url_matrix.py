@@ -257,6 +257,20 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"},
     ),
     Route("password_reset_complete", everyone(200)),
+    # The scripts' translations: public (client pages use them too), one per language.
+    Route(
+        "javascript_catalog",
+        everyone(200),
+        kwargs=lambda w: {"language": "de"},
+        object_pk=False,
+    ),
+    # A staff user's interface language: staff only; the answer is back to the page.
+    Route(
+        "clinicians:language_choose",
+        {"anonymous": LOGIN, "therapist": 302, "admin": 302, "other_admin": 302},
+        method="post",
+        data=lambda w: {"language": "es", "next": "/"},
+    ),
     # --- clinicians: the clinic admin's console ------------------------------------
     Route("clinicians:console", admins()),
     Route("clinicians:therapists", admins()),

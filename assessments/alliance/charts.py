@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -97,7 +98,7 @@ def alliance_chart(
     for p in points[::step]:
         parts.append(
             f'<text class="axis" x="{x(p.session_date):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-            f'text-anchor="middle">{escape(p.session_date.strftime("%d %b"))}</text>'
+            f'text-anchor="middle">{escape(date_format(p.session_date, "j M"))}</text>'
             f'<text class="axis axis-small" x="{x(p.session_date):.1f}" y="{HEIGHT - BOTTOM + 34}" '
             f'text-anchor="middle">{escape(p.occasion_label)}</text>'
         )

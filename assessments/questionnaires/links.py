@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicians import audit
 from clinicians.models import Patient, Role, User
@@ -63,10 +64,10 @@ def link_url(token: str, request: HttpRequest | None = None) -> str:
 def form_for(code: str, rater: str) -> Form:
     registry = get_registry()
     if code not in registry:
-        raise QuestionnaireError("That form is not available in this clinic.")
+        raise QuestionnaireError(_("That form is not available in this clinic."))
     form = registry.get(code)
     if form.rater != rater:
-        raise QuestionnaireError("That form is not meant for this rater.")
+        raise QuestionnaireError(_("That form is not meant for this rater."))
     return form
 
 
@@ -74,21 +75,21 @@ def current_therapist(patient: Patient) -> User:
     assignment = patient.assignments.filter(ended_at__isnull=True).select_related("therapist")
     current = assignment.first()
     if current is None:
-        raise QuestionnaireError("This client has no therapist. Assign one first.")
+        raise QuestionnaireError(_("This client has no therapist. Assign one first."))
     return current.therapist
 
 
 def check_may_act_on(actor: User, patient: Patient) -> None:
     """Services re-check what views check: the rule must hold for every caller."""
     if actor.clinic_id != patient.clinic_id:
-        raise QuestionnaireError("This client is not in your clinic.")
+        raise QuestionnaireError(_("This client is not in your clinic."))
     if actor.role == Role.THERAPIST and current_therapist(patient).pk != actor.pk:
-        raise QuestionnaireError("This client is not on your caseload.")
+        raise QuestionnaireError(_("This client is not on your caseload."))
 
 
 def _assign_short_code(administration: Administration) -> str:
     # Collisions are rare (22^6 codes); the database constraint settles any race.
-    for _ in range(10):
+    for _attempt in range(10):
         code = new_short_code()
         try:
             with transaction.atomic():
@@ -100,7 +101,7 @@ def _assign_short_code(administration: Administration) -> str:
             return code
         except IntegrityError:
             continue
-    raise QuestionnaireError("Could not make a kiosk code. Please try again.")
+    raise QuestionnaireError(_("Could not make a kiosk code. Please try again."))
 
 
 def issue_link(administration: Administration, purpose: str = "link") -> str:
@@ -138,7 +139,7 @@ def administration_request(
     """Ask a client to fill in a form: a link, a kiosk code, and the record behind them."""
     check_may_act_on(actor, patient)
     if not patient.is_active:
-        raise QuestionnaireError("This client is discharged. Reactivate them first.")
+        raise QuestionnaireError(_("This client is discharged. Reactivate them first."))
     form = form_for(form_code, Rater.CLIENT)
     therapist = current_therapist(patient)
     now = timezone.now()
@@ -185,7 +186,7 @@ def lock_open(actor: User, administration: Administration) -> Administration:
     )
     check_may_act_on(actor, administration.patient)
     if administration.state != AdministrationStatus.OPEN:
-        raise AdministrationClosed("This questionnaire is no longer open.")
+        raise AdministrationClosed(_("This questionnaire is no longer open."))
     return administration
 
 

@@ -8,10 +8,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from assessments import signals
 from clinicians import audit
+from clinicians.languages import client_language
 from clinicians.models import PatientStatus, User
 
 from ..models import (
@@ -33,8 +35,12 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         "reminder": reminder,
         "item_count": get_registry().get(administration.form_code).item_count,
     }
-    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it.
-    with timezone.override(administration.patient.clinic.zone):
+    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it; the
+    # words are in the client's language, whoever sends it (a therapist, the reminder job).
+    with (
+        timezone.override(administration.patient.clinic.zone),
+        translation.override(client_language(administration.patient.preferred_language)),
+    ):
         subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
         text = render_to_string("emails/questionnaire.txt", context)
         html = render_to_string("emails/questionnaire.html", context)
@@ -50,7 +56,7 @@ def administration_email(
     with transaction.atomic():
         administration = lock_open(actor, administration)
         if not administration.patient.email:
-            raise QuestionnaireError("This client has no email address on file.")
+            raise QuestionnaireError(_("This client has no email address on file."))
         token = issue_link(administration, purpose="email")
         administration.emailed_at = timezone.now()
         administration.save(update_fields=["emailed_at"])

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments import signals
 from clinicians import audit
@@ -112,11 +113,11 @@ def response_submit(
             if administration.status == AdministrationStatus.COMPLETED and existing:
                 return SubmitResult(existing, created=False)
             if administration.status == AdministrationStatus.REVOKED or administration.is_expired:
-                raise AdministrationClosed("This questionnaire is no longer open.")
+                raise AdministrationClosed(_("This questionnaire is no longer open."))
             form = get_registry().get(administration.form_code)
             result = score(form, answers)
             if not allow_missing and not result.complete:
-                raise ScoringError("Every question needs an answer.")
+                raise ScoringError(_("Every question needs an answer."))
             response = _store_response(
                 administration, answers, result, channel=channel, entered_by=entered_by
             )
@@ -161,7 +162,7 @@ def staff_entry_submit(
     check_may_act_on(actor, patient)
     form = form_for(form_code, rater)
     if rater == Rater.THERAPIST and actor.role != Role.THERAPIST:
-        raise QuestionnaireError("Only the client's therapist can give the therapist's rating.")
+        raise QuestionnaireError(_("Only the client's therapist can give the therapist's rating."))
     therapist = actor if rater == Rater.THERAPIST else current_therapist(patient)
     result = score(form, answers)  # raises ScoringError before anything is written
     now = timezone.now()
@@ -213,15 +214,15 @@ def response_correct(
     current = administration.responses.filter(is_current=True).first()
     if current is None or current.pk != response.pk:
         raise QuestionnaireError(
-            "Someone corrected this questionnaire in the meantime. Open it again."
+            _("Someone corrected this questionnaire in the meantime. Open it again.")
         )
     if not reason.strip():
-        raise QuestionnaireError("Say briefly why the answers are being corrected.")
+        raise QuestionnaireError(_("Say briefly why the answers are being corrected."))
     form = get_registry().get(administration.form_code)
     result = score(form, answers)
     old = {a.item: a.value for a in current.answers.all()}
     if old == {i: answers.get(i) for i in range(1, form.item_count + 1)}:
-        raise QuestionnaireError("The answers are the same as before: nothing to correct.")
+        raise QuestionnaireError(_("The answers are the same as before: nothing to correct."))
     current.is_current = False
     current.save(update_fields=["is_current"])
     new = _store_response(

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -16,7 +17,8 @@ def num(value: float | None, places: int = 1) -> str:
     """A score for display; an unscored value shows as a dash, never as 0."""
     if value is None:
         return "—"
-    return f"{value:.{int(places)}f}"
+    # In the page's language: 3.50 in English, 3,50 in German and Spanish.
+    return number_format(value, decimal_pos=int(places))
 
 
 @register.filter
@@ -61,9 +63,9 @@ def signed(value: float | None, places: int = 0) -> str:
         return "—"
     rounded = round(value, int(places))
     if rounded > 0:
-        return f"▲ +{rounded:.{int(places)}f}"
+        return f"▲ +{number_format(rounded, decimal_pos=int(places))}"
     if rounded < 0:
-        return f"▼ −{abs(rounded):.{int(places)}f}"
+        return f"▼ −{number_format(abs(rounded), decimal_pos=int(places))}"
     return "0"
 
 

@@ -21,7 +21,8 @@ from assessments.questionnaires.tokens import hash_token, normalise_short_code
 from assessments.scoring.definitions import render_item_text
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
-from clinicians.models import Clinic, PatientStatus
+from clinicians.languages import activate_for_request, client_language
+from clinicians.models import Clinic, Patient, PatientStatus
 
 from ..models import AccessLink, Administration, AdministrationStatus, Channel, KioskDevice
 from ..questionnaires import throttle
@@ -31,6 +32,10 @@ KIOSK_SESSION_KEY = "kiosk_questionnaire"
 LINK_SESSION_SECONDS = 2 * 60 * 60
 KIOSK_IDLE_SECONDS = 120
 KIOSK_COOKIE = "alliance_kiosk"
+# The language of the kiosk's thank-you page: the only thing kept after the visit.
+KIOSK_LANGUAGE_KEY = "kiosk_language"
+# The built-in forms' items are in English; a clinic's licensed translation adds others.
+ITEMS_BUILT_IN_LANGUAGE = "en"
 # Wrong kiosk codes allowed per 10 minutes, per tablet and per clinic.
 KIOSK_WINDOW_SECONDS = 600
 KIOSK_WRONG_PER_DEVICE = 5
@@ -51,8 +56,22 @@ def _private(response: HttpResponse, *, token_in_url: bool = False) -> HttpRespo
     return response
 
 
-def _unavailable(request: HttpRequest, *, token_in_url: bool = False) -> HttpResponse:
+def _speak_to(request: HttpRequest, patient: Patient) -> str:
+    """Switch the page to the client's language (English when we have no such UI)."""
+    language = client_language(patient.preferred_language)
+    activate_for_request(request, language)
+    return language
+
+
+def _unavailable(
+    request: HttpRequest, *, token_in_url: bool = False, patient: Patient | None = None
+) -> HttpResponse:
     # One page for unknown, expired, withdrawn and used links: nothing to tell apart.
+    # A link opened from its address gets the browser's language (answering in the
+    # client's would tell a real link from an unknown one); a browser that already
+    # holds the questionnaire in its session gets the client's.
+    if patient is not None:
+        _speak_to(request, patient)
     page = render(request, "assessments/client/unavailable.html", status=404)
     return _private(page, token_in_url=token_in_url)
 
@@ -110,6 +129,7 @@ def _form_page(
 ) -> HttpResponse:
     instrument = get_registry().get(administration.form_code)
     language = administration.patient.preferred_language
+    page_language = _speak_to(request, administration.patient)
     if form is None:
         form = QuestionnaireForm(
             instrument=instrument,
@@ -117,14 +137,18 @@ def _form_page(
             language=language,
         )
     translation = instrument.translation(language)
+    items_language = translation.language if translation else ITEMS_BUILT_IN_LANGUAGE
     context = {
         "clinic_name": administration.patient.clinic.name,
         "therapist_name": administration.therapist.display_name,
         "form": form,
         "instrument": instrument,
         "title": (translation.title if translation and translation.title else instrument.title),
-        # The items' language; the page's own words stay in the interface language.
-        "page_language": translation.language if translation else None,
+        # The items' language, marked on them when it differs from the page's; the
+        # page says so when the clinic has no translation in the client's language,
+        # rather than mixing languages silently.
+        "items_language": items_language,
+        "items_in_english": translation is None and page_language != ITEMS_BUILT_IN_LANGUAGE,
         "instructions": render_item_text(
             translation.instructions,
             administration.therapist.display_name,
@@ -167,13 +191,14 @@ def _submit(
         form.add_error(None, str(exc))
         return _form_page(request, administration, form=form, action=action, kiosk=kiosk)
     except AdministrationClosed:
-        return _unavailable(request)
+        return _unavailable(request, patient=administration.patient)
     if not result.created:
         return _already_received(request, administration)
     return None
 
 
 def _already_received(request: HttpRequest, administration: Administration) -> HttpResponse:
+    _speak_to(request, administration.patient)
     context = {"clinic_name": administration.patient.clinic.name}
     return _private(render(request, "assessments/client/already_received.html", context))
 
@@ -199,7 +224,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         # Back button, second tab, double click: say it arrived; show no answers.
         return _already_received(request, administration)
     if not _is_live(link):
-        return _unavailable(request)
+        return _unavailable(request, patient=administration.patient)
     if request.method == "POST":
         page = _submit(request, administration, channel=Channel.LINK, kiosk=False)
         if page is not None:
@@ -214,6 +239,7 @@ def questionnaire_done(request: HttpRequest) -> HttpResponse:
     administration = link.administration if link else None
     if administration is None or administration.status != AdministrationStatus.COMPLETED:
         return _unavailable(request)
+    _speak_to(request, administration.patient)
     context = {"clinic_name": administration.patient.clinic.name, "kiosk": False}
     return _private(render(request, "assessments/client/thanks.html", context))
 
@@ -280,11 +306,22 @@ def kiosk(request: HttpRequest) -> HttpResponse:
             throttle.hit(clinic_key, window_seconds=window)
             form.add_error(
                 "code",
-                "That code does not work. Check it with your therapist, or ask at the front desk.",
+                _(
+                    "That code does not work. Check it with your therapist, "
+                    "or ask at the front desk."
+                ),
             )
     context = {"clinic_name": clinic.name, "form": form, "limited": limited}
     status = 429 if limited else (400 if form.is_bound and form.errors else 200)
     return _private(render(request, "assessments/kiosk/code.html", context, status=status))
+
+
+def _kiosk_forget(request: HttpRequest, administration: Administration) -> None:
+    """End the visit; only the language stays, so that the thanks are in it too."""
+    language = client_language(administration.patient.preferred_language)
+    request.session.flush()
+    request.session[KIOSK_LANGUAGE_KEY] = language
+    request.session.set_expiry(KIOSK_IDLE_SECONDS)
 
 
 @require_http_methods(["GET", "POST"])
@@ -303,7 +340,7 @@ def kiosk_questionnaire(request: HttpRequest) -> HttpResponse:
     if administration is None:
         return _private(redirect("assessments:kiosk"))
     if administration.status == AdministrationStatus.COMPLETED:
-        request.session.flush()
+        _kiosk_forget(request, administration)
         return _private(redirect("assessments:kiosk_done"))
     if administration.state != AdministrationStatus.OPEN:
         request.session.flush()
@@ -313,7 +350,7 @@ def kiosk_questionnaire(request: HttpRequest) -> HttpResponse:
         page = _submit(request, administration, channel=Channel.KIOSK, kiosk=True)
         if page is not None:
             return page
-        request.session.flush()  # the tablet keeps nothing of this client
+        _kiosk_forget(request, administration)  # the tablet keeps nothing of this client
         return _private(redirect("assessments:kiosk_done"))
     return _form_page(request, administration, form=None, action=request.path, kiosk=True)
 
@@ -323,6 +360,9 @@ def kiosk_done(request: HttpRequest) -> HttpResponse:
     device = _kiosk_device(request)
     if device is None:
         return _not_enrolled(request)
+    language = request.session.get(KIOSK_LANGUAGE_KEY)
+    if isinstance(language, str) and language == client_language(language):
+        activate_for_request(request, language)
     context = {"clinic_name": device.clinic.name, "kiosk": True}
     return _private(render(request, "assessments/client/thanks.html", context))
 

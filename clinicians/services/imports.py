@@ -379,7 +379,8 @@ def patients_import_save(*, batch_id: int, ip: str | None = None) -> ImportBatch
     except Exception:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=ImportStatus.FAILED,
-            failure="The import stopped because of an error; nothing was saved.",
+            # Stored in English, translated where it is shown.
+            failure=gettext_noop("The import stopped because of an error; nothing was saved."),
         )
         raise
 

@@ -1,6 +1,10 @@
 // "Copy" buttons: copy the text of the element named by data-copy-target.
+// Its words come from the translation catalogue (/jsi18n/<language>/), loaded first.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var copied = gettext("Link copied.");
+  var failed = gettext("Copy did not work: select the link and copy it.");
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
@@ -10,13 +14,13 @@
       function done(message) { if (status) { status.textContent = message; } }
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(
-          function () { done(button.getAttribute("data-copied")); },
-          function () { target.select && target.select(); done(button.getAttribute("data-failed")); }
+          function () { done(copied); },
+          function () { target.select && target.select(); done(failed); }
         );
       } else {
         if (target.select) { target.select(); }
-        try { document.execCommand("copy"); done(button.getAttribute("data-copied")); }
-        catch (e) { done(button.getAttribute("data-failed")); }
+        try { document.execCommand("copy"); done(copied); }
+        catch (e) { done(failed); }
       }
     });
   });

@@ -18,7 +18,17 @@
   var bar = box.querySelector("progress");
   var text = box.querySelector("[data-progress-text]");
   var url = box.getAttribute("data-progress-url");
-  var template = box.getAttribute("data-text") || "";
+  // Words from the translation catalogue (/jsi18n/<language>/), loaded before this file.
+  function progressText(done, total) {
+    if (!window.ngettext) return done + " / " + total;
+    var ngettext = window.ngettext;
+    var template = ngettext(
+      "%(done)s of %(total)s questionnaire written…",
+      "%(done)s of %(total)s questionnaires written…",
+      total
+    );
+    return window.interpolate(template, { done: done, total: total }, true);
+  }
 
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -27,7 +37,7 @@
         if (data) {
           if (bar) { bar.value = data.percent; bar.textContent = data.percent + "%"; }
           if (text && data.total) {
-            text.textContent = template.replace("__DONE__", data.done).replace("__TOTAL__", data.total);
+            text.textContent = progressText(data.done, data.total);
           }
           if (data.status !== "queued" && data.status !== "running") {
             window.location.reload();

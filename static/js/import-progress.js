@@ -20,7 +20,17 @@
   var bar = box.querySelector("progress");
   var text = box.querySelector("[data-progress-text]");
   var url = box.getAttribute("data-progress-url");
-  var template = box.getAttribute("data-text") || "";
+  // Words from the translation catalogue (/jsi18n/<language>/), loaded before this file.
+  function progressText(done, total) {
+    if (!window.ngettext) return done + " / " + total;
+    var ngettext = window.ngettext;
+    var template = ngettext(
+      "%(done)s of %(total)s client saved…",
+      "%(done)s of %(total)s clients saved…",
+      total
+    );
+    return window.interpolate(template, { done: done, total: total }, true);
+  }
   var confirmForm = document.querySelector("form[data-import-confirm]");
   var waitingForPost = false;
 
@@ -35,7 +45,7 @@
     bar.value = data.percent;
     bar.textContent = data.percent + "%";
     if (data.total) {
-      text.textContent = template.replace("__DONE__", data.done).replace("__TOTAL__", data.total);
+      text.textContent = progressText(data.done, data.total);
     }
   }
 

@@ -48,7 +48,7 @@ def test_a_client_who_prefers_german_gets_the_german_items(
     patient.save()
     browser = open_questionnaire(issued.token)
     page = browser.get("/q/").content.decode()
-    assert '<html lang="de">' in page
+    assert '<html lang="de" dir="ltr">' in page
     assert "Testsatz 3 über Tess Therapist." in page
     assert "Sehr oft" in page
     assert "Bitte wählen Sie" in page
@@ -61,5 +61,5 @@ def test_a_client_without_a_matching_translation_gets_english(
     german: None, issued: IssuedLink
 ) -> None:
     page = open_questionnaire(issued.token).get("/q/").content.decode()
-    assert '<html lang="en">' in page
+    assert '<html lang="en" dir="ltr">' in page
     assert "I believe Tess Therapist likes me." in page
