@@ -118,6 +118,20 @@ class PointFlags:
     repaired: bool
     first_dip: bool
 
+    def kinds(self) -> tuple[str, ...]:
+        """The flag codes raised at this questionnaire ("rupture", "dropping", "first_dip").
+
+        A repaired rupture raises nothing: it is history, not a reason to look now.
+        """
+        out: list[str] = []
+        if self.rupture and not self.repaired:
+            out.append("rupture")
+        elif self.change is not None and self.change.reliable and self.change.delta < 0:
+            out.append("dropping")
+        if self.first_dip:
+            out.append("first_dip")
+        return tuple(out)
+
 
 def _client_sd(values: Sequence[float]) -> float:
     """SD of the session-to-session changes, with a floor for very steady clients."""

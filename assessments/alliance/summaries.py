@@ -15,7 +15,10 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from assessments.alliance.discussions import attention_values, discussions_by_patient
+from assessments.alliance.low import refresh_low_cutoffs
 from assessments.alliance.rules import Norms, Point, analyse, cronbach_alpha, norms_from, summarise
+from assessments.scoring.registry import get_registry
 
 from ..models import (
     AllianceSummary,
@@ -135,7 +138,10 @@ def rule_points(points: list[SeriesPoint]) -> list[Point]:
 
 
 def _summary_values(
-    client: list[SeriesPoint], therapist: list[SeriesPoint], norms: dict[str, Norms]
+    client: list[SeriesPoint],
+    therapist: list[SeriesPoint],
+    norms: dict[str, Norms],
+    discussions: dict[int, int] | None = None,
 ) -> dict[str, object]:
     scored = [p for p in client if p.total_pomp is not None]
     values: dict[str, object] = {"questionnaires": len(client)}
@@ -143,6 +149,13 @@ def _summary_values(
         return values
     latest = scored[-1]
     summary = summarise(rule_points(scored), norms)
+    values.update(
+        attention_values(
+            [(p.administration_id, p.submitted_at) for p in scored],
+            analyse(rule_points(scored), norms),
+            discussions or {},
+        )
+    )
     values.update(
         latest_id=latest.response_id,
         form_code=latest.form_code,
@@ -166,7 +179,15 @@ def _summary_values(
     if own:
         mine = own[-1]
         values["therapist_pomp"] = mine.total_pomp
-        same = [p for p in scored if p.occasion_key == mine.occasion_key]
+        # A gap only between forms built to pair item by item (same items, same key):
+        # between other forms the two totals are shown side by side, not compared.
+        registry = get_registry()
+        same = [
+            p
+            for p in scored
+            if p.occasion_key == mine.occasion_key
+            and registry.are_paired(p.form_code, mine.form_code)
+        ]
         values["gap"] = mine.total_pomp - same[-1].total_pomp if same else None
     return values
 
@@ -192,6 +213,10 @@ _RESET = {
     "therapist_pomp": None,
     "gap": None,
     "questionnaires": 0,
+    "flag_administration_id": None,
+    "flag_raised_at": None,
+    "discussion_id": None,
+    "discussed_latest": False,
 }
 
 
@@ -203,6 +228,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
     clinics = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "clinic_id"))
     series = series_for(ids)
     norms_by_clinic = {cid: clinic_norms(cid) for cid in set(clinics.values())}
+    discussions = discussions_by_patient(ids)
     now = timezone.now()
     existing = {s.patient_id: s for s in AllianceSummary.objects.filter(patient_id__in=ids)}
     to_create, to_update = [], []
@@ -214,6 +240,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
                 by_rater.get(Rater.CLIENT, []),
                 by_rater.get(Rater.THERAPIST, []),
                 norms_by_clinic[clinics[pid]],
+                discussions.get(pid, {}),
             ),
             "updated_at": now,
         }
@@ -283,6 +310,8 @@ def refresh_norms(*, clinic_id: int) -> list[FormNorms]:
             },
         )
         out.append(row)
+    # The "lowest 10 %" choice for low rests on the same one-questionnaire-per-client idea.
+    refresh_low_cutoffs(clinic_id=clinic_id)
     return out
 
 

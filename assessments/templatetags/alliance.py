@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -78,3 +79,11 @@ def query_with(context: Any, **changes: Any) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+@register.filter
+def days_ago(moment: Any) -> int:
+    """Whole days from `moment` to now (0 for today or the future)."""
+    if moment is None:
+        return 0
+    return max(0, (timezone.now() - moment).days)

@@ -1,0 +1,86 @@
+"""Acting on flags: a therapist or the clinic admin marks a client's flags "discussed".
+
+The record is tied to the client questionnaire that carried the flags when they were
+marked. A discussion covers every flag raised at or before that questionnaire, so the
+client leaves the caseload's attention list until a LATER questionnaire raises a new
+flag. Where each rule flag was raised comes from the rules themselves
+(`PointFlags.kinds()` per questionnaire); "low" and "different views" describe the
+latest questionnaire, so only a discussion marked on the latest one covers them.
+
+What the caseload needs is stored on the client's summary row (`attention_values`), so
+its page costs the same number of queries whatever the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from assessments.alliance.rules import PointFlags
+
+from ..models import FlagDiscussion
+
+# Flags a questionnaire raises (and a discussion can cover). "Overdue" is about a
+# missing questionnaire: only a new questionnaire answers it.
+RULE_FLAGS = ("rupture", "dropping", "first_dip")
+LATEST_FLAGS = ("low", "gap")
+QUESTIONNAIRE_FLAGS = (*RULE_FLAGS, *LATEST_FLAGS)
+
+
+def attention_values(
+    points: Sequence[tuple[int, datetime]],
+    flags: Sequence[PointFlags],
+    discussions: dict[int, int],
+) -> dict[str, object]:
+    """The summary fields for one client's series (oldest first).
+
+    `points` are (administration id, submitted at) of the scored client questionnaires,
+    `flags` the rules' flags for the same points, `discussions` administration id →
+    discussion id of the client's discussions.
+    """
+    raised = next((i for i in range(len(flags) - 1, -1, -1) if flags[i].kinds()), None)
+    marked = [i for i, (admin_id, _at) in enumerate(points) if admin_id in discussions]
+    covering = max((i for i in marked if raised is None or i >= raised), default=None)
+    return {
+        "flag_administration_id": points[raised][0] if raised is not None else None,
+        "flag_raised_at": points[raised][1] if raised is not None else None,
+        "discussion_id": discussions[points[covering][0]] if covering is not None else None,
+        "discussed_latest": covering is not None and covering == len(points) - 1,
+    }
+
+
+def discussions_by_patient(patient_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    """patient id → {administration id: discussion id}, in one query."""
+    out: dict[int, dict[int, int]] = {}
+    for pk, patient_id, administration_id in FlagDiscussion.objects.filter(
+        patient_id__in=list(patient_ids)
+    ).values_list("pk", "patient_id", "administration_id"):
+        out.setdefault(patient_id, {})[administration_id] = pk
+    return out
+
+
+def is_discussed(codes: Sequence[str], *, discussion_id: int | None, latest: bool) -> bool:
+    """Whether every questionnaire flag in `codes` is covered by a discussion."""
+    open_codes = [c for c in codes if c in QUESTIONNAIRE_FLAGS]
+    if not open_codes:
+        return False
+    return all(
+        (code in RULE_FLAGS and discussion_id is not None) or (code in LATEST_FLAGS and latest)
+        for code in open_codes
+    )
+
+
+def covering_discussions(
+    points: Sequence[tuple[int, Sequence[str]]], discussions: dict[int, FlagDiscussion]
+) -> list[FlagDiscussion | None]:
+    """For the chart's history: for each questionnaire (administration id, flag codes),
+    the discussion that covered its flags (the first one marked at or after it), or None
+    when it raised no flag or none was marked since."""
+    out: list[FlagDiscussion | None] = []
+    for i, (_admin_id, codes) in enumerate(points):
+        if not codes:
+            out.append(None)
+            continue
+        later = (discussions.get(a) for a, _c in points[i:])
+        out.append(next((d for d in later if d is not None), None))
+    return out
