@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinicians', '0003_import_batches'),
+        ("clinicians", "0003_import_batches"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clinic',
-            name='low_rule',
-            field=models.CharField(choices=[('threshold', "Totals below the clinic's own threshold above"), ('lowest_decile', "The lowest 10 % of this clinic's clients on the same form")], default='threshold', help_text="No published cut-off exists for any WAI form: either choice is the clinic's own. The lowest 10 % is used for a form once 30 clients have answered it; until then the threshold above applies.", max_length=20, verbose_name='what counts as low'),
+            model_name="clinic",
+            name="low_rule",
+            field=models.CharField(
+                choices=[
+                    ("threshold", "Totals below the clinic's own threshold above"),
+                    ("lowest_decile", "The lowest 10 % of this clinic's clients on the same form"),
+                ],
+                default="threshold",
+                help_text="No published cut-off exists for any WAI form: either choice is the clinic's own. The lowest 10 % is used for a form once 30 clients have answered it; until then the threshold above applies.",
+                max_length=20,
+                verbose_name="what counts as low",
+            ),
         ),
     ]
