@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.alliance.low import low_rule_for
 from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
 from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
 from assessments.questionnaires.selectors import clinic_kiosks
@@ -45,7 +46,12 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/console/settings.html",
-        {"form": form, "nav": "console", "section": "settings"},
+        {
+            "form": form,
+            "low_rule": low_rule_for(clinic).describe(),
+            "nav": "console",
+            "section": "settings",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
