@@ -299,14 +299,14 @@ class AllianceSummary(models.Model):
     gap = models.FloatField(null=True, blank=True)  # therapist minus client, same occasion
     questionnaires = models.PositiveIntegerField(default=0)
     # Acting on flags: the client questionnaire at which the latest still-open rule flag
-    # (rupture, dropping, first dip) was raised, and when it arrived; the discussion that
+    # (rupture, dropping, first dip) was raised, and its session date; the discussion that
     # covers it (marked at or after that questionnaire), and whether that discussion was
     # marked on the latest questionnaire (which covers "low" and "different views", judged
     # on the latest questionnaire). Stored so the caseload reads them with the row.
     flag_administration = models.ForeignKey(
         Administration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    flag_raised_at = models.DateTimeField(null=True, blank=True)
+    flag_raised_on = models.DateField(null=True, blank=True)
     discussion = models.ForeignKey(
         "FlagDiscussion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -78,19 +78,19 @@ class CaseloadRow:
         )
 
     @property
-    def open_since(self) -> datetime | None:
-        """When the questionnaire that raised the open flags arrived: the one the rules
-        name for rupture, dropping and first dip; the latest for low and different
+    def open_since(self) -> date | None:
+        """The session date of the questionnaire that raised the open flags: the one the
+        rules name for rupture, dropping and first dip; the latest for low and different
         views (they describe the latest questionnaire)."""
         s = self.summary
         if s is None:
             return None
-        times = []
-        if self.flag_codes & {"rupture", "dropping", "first_dip"} and s.flag_raised_at:
-            times.append(s.flag_raised_at)
-        if self.flag_codes & {"low", "gap"} and s.completed_at:
-            times.append(s.completed_at)
-        return min(times) if times else None
+        days = []
+        if self.flag_codes & {"rupture", "dropping", "first_dip"} and s.flag_raised_on:
+            days.append(s.flag_raised_on)
+        if self.flag_codes & {"low", "gap"} and s.session_date:
+            days.append(s.session_date)
+        return min(days) if days else None
 
 
 def _flags(

@@ -14,7 +14,7 @@ its page costs the same number of queries whatever the history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date
 
 from assessments.alliance.rules import PointFlags
 
@@ -28,13 +28,13 @@ QUESTIONNAIRE_FLAGS = (*RULE_FLAGS, *LATEST_FLAGS)
 
 
 def attention_values(
-    points: Sequence[tuple[int, datetime]],
+    points: Sequence[tuple[int, date]],
     flags: Sequence[PointFlags],
     discussions: dict[int, int],
 ) -> dict[str, object]:
     """The summary fields for one client's series (oldest first).
 
-    `points` are (administration id, submitted at) of the scored client questionnaires,
+    `points` are (administration id, session date) of the scored client questionnaires,
     `flags` the rules' flags for the same points, `discussions` administration id →
     discussion id of the client's discussions.
     """
@@ -43,7 +43,7 @@ def attention_values(
     covering = max((i for i in marked if raised is None or i >= raised), default=None)
     return {
         "flag_administration_id": points[raised][0] if raised is not None else None,
-        "flag_raised_at": points[raised][1] if raised is not None else None,
+        "flag_raised_on": points[raised][1] if raised is not None else None,
         "discussion_id": discussions[points[covering][0]] if covering is not None else None,
         "discussed_latest": covering is not None and covering == len(points) - 1,
     }

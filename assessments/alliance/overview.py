@@ -86,19 +86,19 @@ def _flagged_filter(low: LowRule) -> Q:
     return _rule_flags() | _latest_flags(low)
 
 
-def _stale_filter(low: LowRule, now: datetime) -> Q:
+def _stale_filter(low: LowRule, today: date) -> Q:
     """Flags raised more than STALE_DAYS ago and not discussed since (the same rule as
     `CaseloadRow.discussed`, in SQL): rule flags count from the questionnaire that raised
-    them, low and different views from the latest questionnaire."""
-    cutoff = now - timedelta(days=STALE_DAYS)
+    them, low and different views from the latest questionnaire; by session date."""
+    cutoff = today - timedelta(days=STALE_DAYS)
     return (
         _rule_flags()
         & Q(alliance__discussion__isnull=True)
-        & Q(alliance__flag_raised_at__lt=cutoff)
+        & Q(alliance__flag_raised_on__lt=cutoff)
     ) | (
         _latest_flags(low)
         & Q(alliance__discussed_latest=False)
-        & Q(alliance__completed_at__lt=cutoff)
+        & Q(alliance__session_date__lt=cutoff)
     )
 
 
@@ -168,7 +168,7 @@ def clinic_overview(
             stats[c["therapist_id"]].completed = c["done"]
     today, now = timezone.localdate(), timezone.now()
     low = low_rule_for(clinic)
-    flagged = active.filter(_stale_filter(low, now) if stale_only else _flagged_filter(low))
+    flagged = active.filter(_stale_filter(low, today) if stale_only else _flagged_filter(low))
     flagged_page = Paginator(flagged.order_by("code", "pk"), FLAGGED_PER_PAGE).get_page(page)
     flagged_rows = rows_for(
         Patient.objects.filter(pk__in=[p.pk for p in flagged_page.object_list]).order_by(

@@ -151,7 +151,7 @@ def _summary_values(
     summary = summarise(rule_points(scored), norms)
     values.update(
         attention_values(
-            [(p.administration_id, p.submitted_at) for p in scored],
+            [(p.administration_id, p.session_date) for p in scored],
             analyse(rule_points(scored), norms),
             discussions or {},
         )
@@ -214,7 +214,7 @@ _RESET = {
     "gap": None,
     "questionnaires": 0,
     "flag_administration_id": None,
-    "flag_raised_at": None,
+    "flag_raised_on": None,
     "discussion_id": None,
     "discussed_latest": False,
 }

@@ -82,8 +82,8 @@ def query_with(context: Any, **changes: Any) -> str:
 
 
 @register.filter
-def days_ago(moment: Any) -> int:
-    """Whole days from `moment` to now (0 for today or the future)."""
-    if moment is None:
+def days_ago(day: Any) -> int:
+    """Whole days from a date to today (0 for today or the future)."""
+    if day is None:
         return 0
-    return max(0, (timezone.now() - moment).days)
+    return max(0, (timezone.localdate() - day).days)

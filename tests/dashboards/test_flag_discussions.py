@@ -44,9 +44,10 @@ def answer(actor: User, patient: Patient, value: int, *, session: int, days_ago:
 
 
 def fall_from_the_top(actor: User, patient: Patient) -> None:
-    """Four top scores, then 75: a reliable fall (and a first dip), but not low."""
+    """Four top scores a week apart, then 75 today: a reliable fall (and a first dip),
+    but not low."""
     for n, value in enumerate([5, 5, 5, 5, 4], start=1):
-        answer(actor, patient, value, session=n, days_ago=50 - 7 * n)
+        answer(actor, patient, value, session=n, days_ago=35 - 7 * n)
 
 
 def latest_administration(patient: Patient) -> int:
@@ -84,8 +85,8 @@ def test_kinds_names_the_flags_raised_at_each_questionnaire() -> None:
 
 
 def test_a_discussion_covers_flags_raised_at_or_before_its_questionnaire() -> None:
-    now = timezone.now()
-    points = [(10 + i, now + timedelta(days=i)) for i in range(6)]
+    today = timezone.localdate()
+    points = [(10 + i, today + timedelta(days=i)) for i in range(6)]
     flags = analyse([Point(p, "f") for p in (100, 100, 100, 100, 60, 60)])
     raised = max(i for i, f in enumerate(flags) if f.kinds())
     # Marked on the latest questionnaire: covers everything, including "low" there.
@@ -137,7 +138,7 @@ def test_a_later_questionnaire_without_a_new_flag_keeps_it_discussed_a_new_flag_
 ) -> None:
     fall_from_the_top(therapist_a1, client_a1)
     mark(therapist_a1, client_a1)
-    answer(therapist_a1, client_a1, 4, session=6, days_ago=1)  # the same 75: nothing new
+    answer(therapist_a1, client_a1, 4, session=6)  # the same 75: nothing new
     assert attention_codes(therapist_a1) == []
     answer(therapist_a1, client_a1, 2, session=7)  # 75 → 25: a new fall, and low
     assert attention_codes(therapist_a1) == ["A-001"]
@@ -233,7 +234,7 @@ def test_a_discussion_changes_nothing_of_the_scores(therapist_a1: User, client_a
         "total_pomp", "total_mean", "goal_pomp", "task_pomp", "bond_pomp", "change",
         "change_rci", "change_reliable", "trend", "dropping", "rupture", "first_dip",
         "therapist_pomp", "gap", "questionnaires", "latest_id", "flag_administration_id",
-        "flag_raised_at",
+        "flag_raised_on",
     ]  # fmt: skip
 
     def snapshot() -> tuple[list[Any], list[Any]]:
@@ -286,16 +287,16 @@ def test_not_discussed_within_14_days_with_frozen_time(
         return [r.patient.code for r in overview.flagged.object_list]
 
     assert stale_codes() == []  # raised today
-    with time_machine.travel(timezone.now() + timedelta(days=STALE_DAYS - 1)):
-        assert stale_codes() == []
-    with time_machine.travel(timezone.now() + timedelta(days=STALE_DAYS, hours=1)):
+    with time_machine.travel(timezone.now() + timedelta(days=STALE_DAYS)):
+        assert stale_codes() == []  # exactly 14 days: still within
+    with time_machine.travel(timezone.now() + timedelta(days=STALE_DAYS + 1)):
         assert stale_codes() == ["A-001", "A-002"]
         mark(therapist_a2, client_a2)
         assert stale_codes() == ["A-001"]
         page = client_for(admin_a).get(OVERVIEW + "?stale=1").content.decode()
         table = page.split('id="flagged-table"')[1].split("</table>")[0]
         assert "A-001" in table and "A-002" not in table
-        assert "14 days" in table  # open for
+        assert "15 days" in table  # open for
 
 
 # --- query counts ------------------------------------------------------------------------
