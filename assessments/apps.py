@@ -27,3 +27,10 @@ class AssessmentsConfig(AppConfig):
         from clinicians.demo import demo_clinic_seeded
 
         demo_clinic_seeded.connect(on_demo_clinic_seeded, dispatch_uid="assessments-demo")
+
+        # The console's audit page names actions from this table (see clinicians.audit).
+        from django.utils.translation import gettext_lazy as _
+
+        from clinicians.audit import ACTION_LABELS
+
+        ACTION_LABELS.update({"flags_discussed": _("Flags marked as discussed")})
