@@ -20,7 +20,13 @@ from assessments.alliance.summaries import gap_threshold
 from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, User
 
-from ..models import Administration, AdministrationStatus, AllianceSummary, Rater
+from ..models import (
+    Administration,
+    AdministrationStatus,
+    AllianceSummary,
+    FlagDiscussion,
+    Rater,
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class CaseloadRow:
         )
 
     @property
-    def discussion(self) -> object | None:
+    def discussion(self) -> FlagDiscussion | None:
         return self.summary.discussion if self.discussed and self.summary else None
 
     @property

@@ -171,3 +171,24 @@ def test_the_own_rating_defaults_to_the_paired_form_and_the_clients_session(
     assert browser.post(f"/clients/{client_a1.pk}/own-rating/", body).status_code == 302
     summary = AllianceSummary.objects.get(patient=client_a1)
     assert summary.gap is not None  # the pair formed: the two views are compared
+
+
+def test_choosing_the_lowest_tenth_in_settings_puts_it_in_force_at_once(
+    admin_a: User, therapist_a1: User
+) -> None:
+    clinic_of(MIN_CLIENTS, therapist_a1)
+    body = {
+        "name": "Northside Therapy",
+        "default_client_form": "wai-sr-client",
+        "default_therapist_form": "wai-s-therapist",
+        "invitation_expiry_days": "7",
+        "reminder_delay_days": "2",
+        "low_pomp_threshold": "60",
+        "low_rule": "lowest_decile",
+        "overdue_days": "21",
+    }
+    assert client_for(admin_a).post("/console/settings/", body).status_code == 302
+    therapist_a1.clinic.refresh_from_db()  # as the next request would load it
+    assert low_codes(therapist_a1) == ["L-000", "L-001", "L-002"]
+    bad = client_for(admin_a).post("/console/settings/", {**body, "low_rule": "median"})
+    assert bad.status_code == 400
