@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrations-check bench-scoring
+.PHONY: run test install lint format migrations-check bench-scoring backup restore restore-drill retention
 
 # Reinstall only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -38,3 +38,18 @@ format: install
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Operations (PostgreSQL; see the README's "Operations"). ALLIANCE_BACKUP_KEY must be set.
+backup: install
+	$(BIN)/python manage.py backup
+
+# make restore INTO=<new empty database> [FILE=<backup file>; default: the newest]
+restore: install
+	@test -n "$(INTO)" || { echo "usage: make restore INTO=<empty database> [FILE=<backup>]"; exit 2; }
+	$(BIN)/python manage.py restore $(if $(FILE),$(FILE),--latest) --into $(INTO)
+
+restore-drill: install
+	$(BIN)/python manage.py restore_drill
+
+retention: install
+	$(BIN)/python manage.py retention

@@ -70,3 +70,26 @@ class PrivacyHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
         return response
+
+
+class ClinicTimeZoneMiddleware:
+    """Staff see dates and times on their clinic's wall clock.
+
+    Activated for the request only: "today" in forms and pages, and times rendered by
+    templates, follow the signed-in user's clinic; everything else stays in UTC.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        clinic = (
+            getattr(user, "clinic", None) if user is not None and user.is_authenticated else None
+        )
+        if clinic is not None:
+            timezone.activate(clinic.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

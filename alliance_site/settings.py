@@ -46,6 +46,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from exc
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -94,9 +104,17 @@ INSTALLED_APPS = [
     "clinicians",
     "assessments",
     "integrations",
+    # The site's own app: signals, checks and management commands (backup, restore,
+    # restore_drill).
+    "alliance_site.apps.AllianceSiteConfig",
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the log and every response carries the request id, and
+    # every request (redirects and refusals included) is counted.
+    "alliance_site.logs.RequestIdMiddleware",
+    "alliance_site.metrics.MetricsMiddleware",
+    "alliance_site.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +125,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "alliance_site.middleware.SessionLimitsMiddleware",
+    "alliance_site.middleware.ClinicTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "alliance_site.middleware.PrivacyHeadersMiddleware",
@@ -142,6 +161,18 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A database that does not answer must fail a request in seconds, not hold a worker until
+# gunicorn kills it: a connect timeout (libpq's minimum is 2 s) and, on PostgreSQL, a
+# statement timeout that the server enforces on every query of this process.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_STATEMENT_TIMEOUT_MS > 0:
+        _db_options["options"] = (
+            f"{_db_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+        ).strip()
 
 # --- cache (shared state when scaled out) ---------------------------------------------
 # REDIS_URL makes rate limits and lockouts shared across app servers; without it each
@@ -151,6 +182,12 @@ if env_str("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env_str("REDIS_URL"),
+            # A Redis that hangs must not hang the page (or /healthz): give up after a
+            # second and let the caller degrade.
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+                "socket_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+            },
         }
     }
 else:
@@ -206,7 +243,8 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+# Load balancers probe, and Prometheus scrapes each instance, over the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -259,16 +297,22 @@ _bootstrap_dir = (
 STATICFILES_DIRS: list = [BASE_DIR / "static"]
 if _bootstrap_dir is not None:
     STATICFILES_DIRS.append(("bootstrap", _bootstrap_dir))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
-# Serve straight from the finders so that a fresh clone needs no collectstatic; an
-# operator who prefers collected files sets DJANGO_STATIC_ROOT and WHITENOISE_USE_FINDERS.
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+# Production (debug off): files collected at build time (`collectstatic`) under hashed,
+# gzip- and brotli-compressed names, served by WhiteNoise with a year-long cache. A
+# development clone (`make run`, `make test`) serves straight from the source folders
+# and needs no collectstatic.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or (
     None if WHITENOISE_USE_FINDERS else BASE_DIR / "staticfiles"
 )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -283,11 +327,58 @@ ALLIANCE_GAP_POMP = env_int("ALLIANCE_GAP_POMP", 20)
 ALLIANCE_INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
 ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
+# Retention (`manage.py retention`): import batches lose their names and emails after
+# this many days; the audit log is kept this many years, and never fewer than 6 (the
+# longest period health-record rules commonly ask of a clinic's access trail).
+ALLIANCE_IMPORT_RETENTION_DAYS = env_int("ALLIANCE_IMPORT_RETENTION_DAYS", 30)
+if ALLIANCE_IMPORT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("ALLIANCE_IMPORT_RETENTION_DAYS must be at least 1.")
+ALLIANCE_AUDIT_RETENTION_YEARS = env_int("ALLIANCE_AUDIT_RETENTION_YEARS", 6)
+if ALLIANCE_AUDIT_RETENTION_YEARS < 6:
+    raise ImproperlyConfigured(
+        "ALLIANCE_AUDIT_RETENTION_YEARS must be at least 6: the audit log is kept 6 years "
+        "or longer."
+    )
 
+# --- observability -------------------------------------------------------------------
+# Logs: one JSON object per line with the request id (LOG_FORMAT=json, the default when
+# debug is off), or a readable line with the id for a developer's terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "alliance_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "alliance_site.logs.JsonFormatter"},
+        "text": {"()": "alliance_site.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Metrics at /metrics for whoever holds this token (Authorization: Bearer ...); without
+# it the endpoint answers 404. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client) adds
+# up the counts of several gunicorn workers.
+ALLIANCE_METRICS_TOKEN = env_str("ALLIANCE_METRICS_TOKEN")
+
+# Error reports to Sentry (or a compatible service) only when a DSN is given; events are
+# scrubbed of people, answers, tokens and cookies first (alliance_site/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from alliance_site import sentry as _sentry
+
+    _sentry.init(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

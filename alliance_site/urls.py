@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from clinicians.forms import EmailAuthenticationForm, StaffPasswordResetForm
 
-from . import health, views
+from . import health, metrics, views
 
 admin.site.site_header = "Alliance operator admin"
 
@@ -47,6 +47,7 @@ auth_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include(auth_patterns)),
     path("", include("assessments.urls")),
     path("", include("clinicians.urls")),

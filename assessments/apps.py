@@ -34,3 +34,14 @@ class AssessmentsConfig(AppConfig):
         from clinicians.audit import ACTION_LABELS
 
         ACTION_LABELS.update({"flags_discussed": _("Flags marked as discussed")})
+
+        from clinicians import lifecycle as client_lifecycle
+
+        from . import lifecycle
+
+        client_lifecycle.client_discharged.connect(
+            lifecycle.on_client_discharged, dispatch_uid="assessments-discharge"
+        )
+        client_lifecycle.client_erased.connect(
+            lifecycle.on_client_erased, dispatch_uid="assessments-erasure"
+        )

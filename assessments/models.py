@@ -295,17 +295,19 @@ class AllianceSummary(models.Model):
     dropping = models.BooleanField(default=False)
     rupture = models.BooleanField(default=False)
     first_dip = models.BooleanField(default=False)
+    # Per flag shown: the questionnaire that raised it and the numbers behind it (drop,
+    # RCI, threshold, norms used, dropped items), from alliance.rules.analyse().
+    flag_details = models.JSONField(default=dict, blank=True)
+    norms_clients = models.PositiveIntegerField(default=0)  # 0: the default norms
     therapist_pomp = models.FloatField(null=True, blank=True)
     gap = models.FloatField(null=True, blank=True)  # therapist minus client, same occasion
     questionnaires = models.PositiveIntegerField(default=0)
-    # Acting on flags: the client questionnaire at which the latest still-open rule flag
-    # (rupture, dropping, first dip) was raised, and its session date; the discussion that
-    # covers it (marked at or after that questionnaire), and whether that discussion was
-    # marked on the latest questionnaire (which covers "low" and "different views", judged
-    # on the latest questionnaire). Stored so the caseload reads them with the row.
-    flag_administration = models.ForeignKey(
-        Administration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    # Acting on flags: the session date of the latest questionnaire that raised a rule
+    # flag shown now (which one it was is in flag_details, by response id); the
+    # discussion that covers those flags (marked at or after that questionnaire), and
+    # whether it was marked on the latest questionnaire (which covers "low" and
+    # "different views", judged on the latest questionnaire). Stored so the caseload
+    # and the overview's 14-day filter read them with the row.
     flag_raised_on = models.DateField(null=True, blank=True)
     discussion = models.ForeignKey(
         "FlagDiscussion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -321,11 +323,12 @@ class AllianceSummary(models.Model):
 
 
 class FormNorms(models.Model):
-    """A clinic's own spread and reliability of one form's totals (for reliable change)."""
+    """A clinic's own spread and reliability of one form's totals (for reliable change),
+    from one questionnaire per client, and the pooled SD of session-to-session changes."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     form_code = models.CharField(max_length=60)
-    n = models.PositiveIntegerField()
+    n = models.PositiveIntegerField()  # distinct clients (one questionnaire each)
     sd_pomp = models.FloatField(null=True)
     alpha = models.FloatField(null=True)
     # "Low" as the lowest 10 % of the clinic's clients on this form: the 10th percentile
@@ -333,6 +336,8 @@ class FormNorms(models.Model):
     # clients it comes from; used only once there are enough (see alliance.low).
     low_cutoff_pomp = models.FloatField(null=True, blank=True)
     low_cutoff_clients = models.PositiveIntegerField(default=0)
+    change_sd_pomp = models.FloatField(null=True)
+    change_clients = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -899,6 +899,8 @@ def main() -> int:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_HTTPS": "false",
+        # Static files from the source folders: no collectstatic for a benchmark run.
+        "WHITENOISE_USE_FINDERS": "true",
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://{HOST}:{app_port}",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),

@@ -33,6 +33,9 @@ ACTION_LABELS: dict[str, Any] = {
     "import_checked": _("Spreadsheet uploaded and checked"),
     "import_confirmed": _("Import confirmed"),
     "import_discarded": _("Import discarded"),
+    "client_erased": _("Client's identity erased on request"),
+    "access_request_downloaded": _("Client's data downloaded (access request)"),
+    "audit_pruned": _("Audit lines past the retention period removed"),
 }
 
 

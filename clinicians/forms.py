@@ -253,3 +253,26 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["actor"].queryset = staff  # type: ignore[attr-defined]
+
+
+class EraseForm(forms.Form):
+    """Erasure cannot be undone, so the admin types the client's code to confirm."""
+
+    confirm_code = forms.CharField(
+        label=_("Type the client's code to confirm"),
+        max_length=40,
+        strip=True,
+    )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_confirm_code(self) -> str:
+        value: str = self.cleaned_data["confirm_code"]
+        if value.lower() != self.patient.code.lower():
+            raise forms.ValidationError(
+                _("That is not this client's code (%(code)s). Nothing was erased."),
+                params={"code": self.patient.code},
+            )
+        return value

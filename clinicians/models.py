@@ -6,14 +6,36 @@ their shape, so later migrations only add.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a time zone name. Use a name such as Europe/London, "
+                "America/New_York or Australia/Sydney."
+            ),
+            code="invalid_time_zone",
+            params={"value": value[:80]},
+        ) from exc
 
 
 class Clinic(models.Model):
@@ -66,12 +88,32 @@ class Clinic(models.Model):
         default=21,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # Session dates, "today", the overdue rule and the times on staff pages follow the
+    # clinic's wall clock, not the server's (UTC).
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("The clinic's time zone, e.g. Europe/London or Australia/Sydney."),
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # A name that the time zone database dropped since it was saved.
+            return ZoneInfo(settings.TIME_ZONE)
+
+    def today(self) -> date:
+        return timezone.localdate(timezone=self.zone)
 
 
 class Role(models.TextChoices):
@@ -196,6 +238,9 @@ class Patient(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     activated_on = models.DateField(_("active since"), default=timezone.localdate)
     discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+    # Set when the client's identity was erased on request (GDPR Art. 17): the name,
+    # email and notes are blank and `code` is a pseudonym; answers and scores stay.
+    erased_at = models.DateTimeField(_("identity erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -342,6 +387,9 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
+    # When the retention job blanked the names and emails of its rows (codes stay, so
+    # the batch still says what it did).
+    identity_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -34,6 +34,7 @@ urlpatterns = [
         "console/clients/<int:pk>/reactivate/", clients.client_reactivate, name="client_reactivate"
     ),
     path("console/clients/<int:pk>/assign/", clients.client_assign, name="client_assign"),
+    path("console/clients/<int:pk>/erase/", clients.client_erase, name="client_erase"),
     # Import
     path("console/import/", imports.import_upload, name="import_upload"),
     path("console/import/<int:pk>/", imports.import_batch, name="import_batch"),

@@ -21,3 +21,9 @@ class IntegrationsConfig(AppConfig):
                 "api_refused": _("API call refused"),
             }
         )
+
+        from clinicians.lifecycle import client_erased
+
+        from .lifecycle import on_client_erased
+
+        client_erased.connect(on_client_erased, dispatch_uid="integrations-erasure")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -42,6 +43,14 @@ def export_dir() -> Path:
     """
     configured = str(_setting("ALLIANCE_EXPORT_DIR", ""))
     return Path(configured) if configured else Path(tempfile.gettempdir()) / "alliance-exports"
+
+
+def export_storage() -> Storage:
+    """The storage that holds finished export files; deletions go through it (never
+    through os calls), so that a shared or S3-compatible storage works the same."""
+    return FileSystemStorage(
+        location=str(export_dir()), file_permissions_mode=0o600, directory_permissions_mode=0o700
+    )
 
 
 def export_keep_hours() -> int:

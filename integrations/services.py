@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import close_old_connections, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -225,14 +226,37 @@ def export_jobs_sweep(*, now: timezone.datetime | None = None) -> dict[str, int]
     requeued = ExportJob.objects.filter(
         status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     ).update(status=ExportStatus.QUEUED, done_rows=0)
-    expired = 0
-    old = ExportJob.objects.filter(
-        status__in=[ExportStatus.DONE, ExportStatus.FAILED],
-        finished_at__lt=now - timedelta(hours=conf.export_keep_hours()),
+    return {"requeued": requeued, "expired": export_files_expire(now=now)}
+
+
+def export_files_expire(*, now: timezone.datetime | None = None) -> int:
+    """Retention: delete every export file older than ALLIANCE_EXPORT_KEEP_HOURS (24)."""
+    now = now or timezone.now()
+    return export_files_delete(
+        ExportJob.objects.filter(
+            status__in=[ExportStatus.DONE, ExportStatus.FAILED],
+            finished_at__lt=now - timedelta(hours=conf.export_keep_hours()),
+        )
     )
-    for job in old:
-        if job.file_name:
-            (conf.export_dir() / job.file_name).unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.EXPIRED, file_name="")
-        expired += 1
-    return {"requeued": requeued, "expired": expired}
+
+
+def export_files_delete(jobs: QuerySet[ExportJob]) -> int:
+    """Delete these jobs' files through the storage API and mark the jobs expired.
+
+    The row is marked first, in its own UPDATE that only one process wins, so that a
+    download starting now finds no file name rather than a half-deleted file.
+    """
+    storage = conf.export_storage()
+    done = 0
+    for job in jobs.only("pk", "file_name"):
+        claimed = (
+            ExportJob.objects.filter(pk=job.pk)
+            .exclude(status=ExportStatus.EXPIRED)
+            .update(status=ExportStatus.EXPIRED, file_name="")
+        )
+        if not claimed:
+            continue
+        if job.file_name and storage.exists(job.file_name):
+            storage.delete(job.file_name)
+        done += 1
+    return done

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from .api import views as api
-from .views import api_keys, exports
+from .views import access_request, api_keys, exports
 
 app_name = "integrations"
 
@@ -20,6 +20,22 @@ urlpatterns = [
     ),
     path(
         "questionnaires/<str:pk>/fhir.json", exports.administration_fhir, name="administration_fhir"
+    ),
+    # Access requests (GDPR Art. 15; clinic admins)
+    path(
+        "console/clients/<int:pk>/access-request/",
+        access_request.access_request_page,
+        name="access_request",
+    ),
+    path(
+        "console/clients/<int:pk>/access-request.json",
+        access_request.access_request_json,
+        name="access_request_json",
+    ),
+    path(
+        "console/clients/<int:pk>/access-request.html",
+        access_request.access_request_html,
+        name="access_request_html",
     ),
     # API keys (clinic admins)
     path("console/api-keys/", api_keys.api_keys, name="api_keys"),

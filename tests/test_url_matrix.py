@@ -222,6 +222,9 @@ INTEGRATION_ROUTES: list[Route] = [
         staff(),
         kwargs=lambda w: {"pk": w.extra["response"].administration_id},
     ),
+    Route("integrations:access_request", admins(other=404), kwargs=client_pk),
+    Route("integrations:access_request_json", admins(other=404), kwargs=client_pk),
+    Route("integrations:access_request_html", admins(other=404), kwargs=client_pk),
     Route("integrations:api_keys", admins()),
     Route("integrations:api_key_revoke", admins(other=404), kwargs=_api_key),
     # The API ignores sessions: without a key everyone gets 401 (JSON).
@@ -251,6 +254,8 @@ ROUTES: list[Route] = [
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),
+    # Only a request with the metrics token sees it; staff sessions do not (404).
+    Route("metrics", everyone(404)),
     Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("logout", everyone(302), method="post"),
     Route("password_reset", everyone(200)),
@@ -284,6 +289,11 @@ ROUTES: list[Route] = [
         kwargs=lambda w: {"pk": w.discharged_client.pk},
     ),
     Route("clinicians:client_assign", admins(other=404), kwargs=client_pk),
+    Route(
+        "clinicians:client_erase",
+        admins(other=404),
+        kwargs=lambda w: {"pk": w.discharged_client.pk},
+    ),
     Route("clinicians:import_upload", admins()),
     Route("clinicians:import_batch", admins(other=404), kwargs=lambda w: {"pk": w.import_batch.pk}),
     Route(

@@ -15,7 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from assessments.alliance.rules import PointFlags
-from assessments.alliance.summaries import SeriesPoint
+from assessments.alliance.series import SeriesPoint
+from assessments.alliance.wording import numbers
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 48, 44, 16, 56  # room for the last date label
@@ -100,13 +101,29 @@ def alliance_chart(
             f'<text class="axis axis-small" x="{x(p.session_date):.1f}" y="{HEIGHT - BOTTOM + 34}" '
             f'text-anchor="middle">{escape(p.occasion_label)}</text>'
         )
+    # A change of form starts a new baseline: the lines break there (POMP puts forms on
+    # one axis but does not equate them) and a dashed rule marks the break.
+    runs: list[list[SeriesPoint]] = []
+    for p, f in client:
+        if not runs or f.new_baseline:
+            runs.append([])
+        runs[-1].append(p)
+    for p in (run[0] for run in runs[1:]):
+        bx = x(p.session_date)
+        parts.append(
+            f'<g class="form-break"><title>{escape(_("New form: a new baseline"))}</title>'
+            f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
+            f'<text class="axis axis-small" x="{bx + 3:.1f}" y="{TOP + 10}">'
+            f"{escape(_('new form'))}</text></g>"
+        )
     for line in CLIENT_LINES:
-        pts = [
-            (x(p.session_date), y(getattr(p, line.key)))
-            for p in points
-            if getattr(p, line.key) is not None
-        ]
-        parts.append(_polyline(pts, line))
+        for run in runs:
+            pts = [
+                (x(p.session_date), y(getattr(p, line.key)))
+                for p in run
+                if getattr(p, line.key) is not None
+            ]
+            parts.append(_polyline(pts, line))
     own = [(x(p.session_date), y(p.total_pomp)) for p in therapist if p.total_pomp is not None]
     parts.append(_polyline(own, THERAPIST_LINE))
     for p, f in client:
@@ -114,6 +131,8 @@ def alliance_chart(
             cx, cy = x(p.session_date), y(p.total_pomp or 0) + 16
             css = "rupture-marker repaired" if f.repaired else "rupture-marker"
             label = _("repaired rupture") if f.repaired else _("possible rupture")
+            details = {**f.details, "marked": f.marked, "repaired": f.repaired}
+            label = f"{label}: {numbers('rupture', details)}"
             parts.append(
                 f'<g class="{css}"><title>{escape(label)}</title>'
                 f'<polygon points="{cx:.1f},{cy + 6:.1f} {cx - 7:.1f},{cy - 6:.1f} '

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from assessments.alliance.discussions import QUESTIONNAIRE_FLAGS, is_discussed
 from assessments.alliance.low import LOWEST_DECILE, LowRule, low_rule_for
 from assessments.alliance.summaries import gap_threshold
+from assessments.alliance.wording import numbers, prompts
 from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, User
 
@@ -34,6 +35,11 @@ class Flag:
     code: str
     label: str  # short, for the badge
     prompt: str  # the conversation it suggests; never a verdict
+    numbers: str = ""  # the figures behind it (drop, RCI, threshold, norms), for tooltips
+
+    @property
+    def title(self) -> str:
+        return f"{self.prompt} {self.numbers}".strip()
 
 
 FLAG_CODES = ("low", "dropping", "rupture", "first_dip", "overdue", "gap")
@@ -128,36 +134,13 @@ def _flags(
                     ),
                 )
             )
-        if summary.rupture:
-            flags.append(
-                Flag(
-                    "rupture",
-                    names["rupture"],
-                    _(
-                        "A sharper drop than usual for this client: "
-                        "consider talking about the relationship."
-                    ),
+        said = prompts()
+        details = summary.flag_details or {}
+        for code in ("rupture", "dropping", "first_dip"):
+            if getattr(summary, code) and (code != "dropping" or not summary.rupture):
+                flags.append(
+                    Flag(code, names[code], said[code], numbers(code, details.get(code, {})))
                 )
-            )
-        elif summary.dropping:
-            flags.append(
-                Flag(
-                    "dropping",
-                    names["dropping"],
-                    _("A reliable fall since last time: a good moment to check in."),
-                )
-            )
-        if summary.first_dip:
-            flags.append(
-                Flag(
-                    "first_dip",
-                    names["first_dip"],
-                    _(
-                        "The first answer below the top after top scores: "
-                        "small, but worth a question."
-                    ),
-                )
-            )
         if summary.gap is not None and abs(summary.gap) >= gap_threshold():
             flags.append(
                 Flag(
@@ -167,9 +150,16 @@ def _flags(
                 )
             )
     expired = [a for a in open_links if a.expires_at <= now]
-    last_done = summary.completed_at.date() if summary and summary.completed_at else None
+    zone = clinic.zone
+    last_done = (
+        timezone.localtime(summary.completed_at, zone).date()
+        if summary and summary.completed_at
+        else None
+    )
     since = last_done or patient.activated_on
-    if expired and (last_done is None or expired[0].created_at.date() >= last_done):
+    if expired and (
+        last_done is None or timezone.localtime(expired[0].created_at, zone).date() >= last_done
+    ):
         flags.append(
             Flag(
                 "overdue",
@@ -217,7 +207,7 @@ def rows_for(
         .order_by("-created_at")
     ):
         open_by_patient[a.patient_id].append(a)
-    today, now = timezone.localdate(), timezone.now()
+    today, now = clinic.today(), timezone.now()
     names = flag_names()  # translated once per page, not once per client
     rows = []
     for p in listed:

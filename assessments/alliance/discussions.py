@@ -3,9 +3,12 @@
 The record is tied to the client questionnaire that carried the flags when they were
 marked. A discussion covers every flag raised at or before that questionnaire, so the
 client leaves the caseload's attention list until a LATER questionnaire raises a new
-flag. Where each rule flag was raised comes from the rules themselves
-(`PointFlags.kinds()` per questionnaire); "low" and "different views" describe the
-latest questionnaire, so only a discussion marked on the latest one covers them.
+flag. Where each rule flag shown now was raised comes from the rules themselves
+(`SeriesSummary.raised()`, stored per flag in the summary's `flag_details` with the
+questionnaire where its unbroken run began, `since_response_id`); "low" and
+"different views" describe the latest questionnaire, so only a discussion marked on the
+latest one covers them. The chart's history names each questionnaire's flags with
+`PointFlags.kinds()`.
 
 What the caseload needs is stored on the client's summary row (`attention_values`), so
 its page costs the same number of queries whatever the history.
@@ -13,7 +16,7 @@ its page costs the same number of queries whatever the history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from assessments.alliance.rules import PointFlags
@@ -27,22 +30,38 @@ LATEST_FLAGS = ("low", "gap")
 QUESTIONNAIRE_FLAGS = (*RULE_FLAGS, *LATEST_FLAGS)
 
 
+def open_since(flags: Sequence[PointFlags], code: str, index: int) -> int:
+    """Where the flag `code` shown at questionnaire `index` began: the first of the
+    unbroken run of questionnaires of the same form that raised the same code up to it.
+
+    Rupture and dropping compare a score with the mean of recent scores, so a client who
+    stays down raises the same flag again at the next questionnaire: that is the flag
+    still open, not a new one. A discussion marked during the run covers it, and the
+    overview counts its open days from the run's first questionnaire.
+    """
+    start = index
+    while start > 0 and not flags[start].new_baseline and code in flags[start - 1].kinds():
+        start -= 1
+    return start
+
+
 def attention_values(
     points: Sequence[tuple[int, date]],
-    flags: Sequence[PointFlags],
+    raised: Iterable[int],
     discussions: dict[int, int],
 ) -> dict[str, object]:
     """The summary fields for one client's series (oldest first).
 
     `points` are (administration id, session date) of the scored client questionnaires,
-    `flags` the rules' flags for the same points, `discussions` administration id →
-    discussion id of the client's discussions.
+    `raised` the indices of the questionnaires where the rule flags shown now were first
+    raised (`open_since` of `SeriesSummary.raised()`; stored per flag in `flag_details`
+    as `since_response_id`),
+    `discussions` administration id → discussion id of the client's discussions.
     """
-    raised = next((i for i in range(len(flags) - 1, -1, -1) if flags[i].kinds()), None)
+    raised = max(raised, default=None)
     marked = [i for i, (admin_id, _at) in enumerate(points) if admin_id in discussions]
     covering = max((i for i in marked if raised is None or i >= raised), default=None)
     return {
-        "flag_administration_id": points[raised][0] if raised is not None else None,
         "flag_raised_on": points[raised][1] if raised is not None else None,
         "discussion_id": discussions[points[covering][0]] if covering is not None else None,
         "discussed_latest": covering is not None and covering == len(points) - 1,

@@ -104,6 +104,9 @@ def _stale_filter(low: LowRule, today: date) -> Q:
 
 def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
     cutoff = today - timedelta(days=clinic.overdue_days)
+    # Midnight of the cutoff day on the clinic's calendar (and a range, which the index
+    # on completed_at can serve, rather than a __date lookup in the session's zone).
+    cutoff_start = timezone.make_aware(datetime.combine(cutoff, time.min), clinic.zone)
     expired_link = Administration.objects.filter(
         patient=OuterRef("pk"),
         status=AdministrationStatus.OPEN,
@@ -111,7 +114,7 @@ def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
         expires_at__lte=now,
     )
     return (
-        Q(alliance__completed_at__date__lt=cutoff)
+        Q(alliance__completed_at__lt=cutoff_start)
         | Q(alliance__completed_at__isnull=True, activated_on__lt=cutoff)
         | Q(Exists(expired_link.filter(created_at__gte=OuterRef("alliance__completed_at"))))
         | Q(Exists(expired_link), alliance__completed_at__isnull=True)
@@ -148,8 +151,8 @@ def clinic_overview(
         if pomp is not None:
             s.pomps.append(pomp)
     # A datetime range (not created_at__date) lets the index on created_at serve it.
-    first = timezone.make_aware(datetime.combine(start, time.min))
-    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    first = timezone.make_aware(datetime.combine(start, time.min), clinic.zone)
+    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), clinic.zone)
     sent_by_link = Exists(AccessLink.objects.filter(administration=OuterRef("pk")))
     counts = (
         Administration.objects.filter(
@@ -166,7 +169,7 @@ def clinic_overview(
         if c["therapist_id"] in stats:
             stats[c["therapist_id"]].sent = c["sent"]
             stats[c["therapist_id"]].completed = c["done"]
-    today, now = timezone.localdate(), timezone.now()
+    today, now = clinic.today(), timezone.now()
     low = low_rule_for(clinic)
     flagged = active.filter(_stale_filter(low, today) if stale_only else _flagged_filter(low))
     flagged_page = Paginator(flagged.order_by("code", "pk"), FLAGGED_PER_PAGE).get_page(page)

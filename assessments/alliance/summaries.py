@@ -1,140 +1,55 @@
-"""Each client's alliance over time: the series, the clinic's norms, and the summary row
-that dashboards read. Recomputed on every write that changes a client's scores."""
+"""Each client's alliance summary row, which the dashboards read: recomputed on every
+write that changes a client's scores, from the same analysis as the chart
+(alliance.analysis), so that caseload and chart show the same flags."""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from assessments.alliance.discussions import attention_values, discussions_by_patient
-from assessments.alliance.low import refresh_low_cutoffs
-from assessments.alliance.rules import Norms, Point, analyse, cronbach_alpha, norms_from, summarise
+from assessments.alliance.analysis import (
+    analyse_points,
+    client_chart_series,
+    clinic_norms,
+    flag_details,
+    flag_numbers,
+    flags_for_responses,
+    rule_points,
+)
+from assessments.alliance.discussions import (
+    attention_values,
+    discussions_by_patient,
+    open_since,
+)
+from assessments.alliance.norms import refresh_norms
+from assessments.alliance.rules import DEFAULT_NORMS, Norms, summary_of
+from assessments.alliance.series import HISTORY_POINTS, SeriesPoint, series_for
 from assessments.scoring.registry import get_registry
 
-from ..models import (
-    AllianceSummary,
-    Answer,
-    FormNorms,
-    Patient,
-    Rater,
-    Response,
-    occasion_label,
-)
+from ..models import AllianceSummary, Patient, Rater
+
+# Other modules import these from here.
+__all__ = [
+    "HISTORY_POINTS",
+    "SeriesPoint",
+    "client_chart_series",
+    "clinic_norms",
+    "flag_details",
+    "flags_for_responses",
+    "gap_threshold",
+    "refresh_alliance",
+    "refresh_norms",
+    "series_for",
+]
 
 TREND_POINTS = 10
-# The rules look at most this far back: enough for a client's own variation, and a
-# bound on the work per client however long the therapy.
-HISTORY_POINTS = 30
-NORM_SAMPLE = 2000
 
 
 def gap_threshold() -> float:
     return float(getattr(settings, "ALLIANCE_GAP_POMP", 20))
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    response_id: int
-    administration_id: int
-    patient_id: int
-    rater: str
-    form_code: str
-    session_date: date
-    occasion: str
-    session_number: int | None
-    occasion_note: str
-    submitted_at: datetime
-    goal_mean: float | None
-    task_mean: float | None
-    bond_mean: float | None
-    total_mean: float | None
-    goal_pomp: float | None
-    task_pomp: float | None
-    bond_pomp: float | None
-    total_pomp: float | None
-    entered_by_id: int | None
-    channel: str
-
-    @property
-    def occasion_label(self) -> str:
-        return occasion_label(self.occasion, self.session_number, self.occasion_note)
-
-    @property
-    def occasion_key(self) -> tuple[str, int | None, date]:
-        return (self.occasion, self.session_number, self.session_date)
-
-
-_FIELDS = {
-    "response_id": F("id"),
-    "administration_id_": F("administration_id"),
-    "patient_id": F("administration__patient_id"),
-    "rater": F("administration__rater"),
-    "form_code": F("administration__form_code"),
-    "session_date": F("administration__session_date"),
-    "occasion": F("administration__occasion"),
-    "session_number": F("administration__session_number"),
-    "occasion_note": F("administration__occasion_note"),
-}
-_OWN = (
-    "submitted_at",
-    "goal_mean",
-    "task_mean",
-    "bond_mean",
-    "total_mean",
-    "goal_pomp",
-    "task_pomp",
-    "bond_pomp",
-    "total_pomp",
-    "entered_by_id",
-    "channel",
-)
-
-
-def series_for(
-    patient_ids: Iterable[int], *, last: int | None = HISTORY_POINTS
-) -> dict[int, dict[str, list[SeriesPoint]]]:
-    """Every client's scored questionnaires by rater, oldest first, in one query."""
-    qs = Response.objects.filter(
-        is_current=True, administration__patient_id__in=list(patient_ids)
-    ).annotate(**_FIELDS)
-    if last is not None:
-        qs = qs.annotate(
-            recent=Window(
-                RowNumber(),
-                partition_by=[F("administration__patient_id"), F("administration__rater")],
-                order_by=[F("administration__session_date").desc(), F("submitted_at").desc()],
-            )
-        ).filter(recent__lte=last)
-    rows = qs.values(*_FIELDS, *_OWN)
-    out: dict[int, dict[str, list[SeriesPoint]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        row["administration_id"] = row.pop("administration_id_")
-        point = SeriesPoint(**row)
-        out[point.patient_id][point.rater].append(point)
-    for by_rater in out.values():
-        for points in by_rater.values():
-            points.sort(key=lambda p: (p.session_date, p.submitted_at))
-    return out
-
-
-def clinic_norms(clinic_id: int) -> dict[str, Norms]:
-    return {
-        n.form_code: norms_from(n=n.n, sd=n.sd_pomp, alpha=n.alpha)
-        for n in FormNorms.objects.filter(clinic_id=clinic_id)
-    }
-
-
-def rule_points(points: list[SeriesPoint]) -> list[Point]:
-    return [Point(p.total_pomp, p.form_code) for p in points if p.total_pomp is not None]
 
 
 def _summary_values(
@@ -148,11 +63,24 @@ def _summary_values(
     if not scored:
         return values
     latest = scored[-1]
-    summary = summarise(rule_points(scored), norms)
+    flags = analyse_points(scored, norms, name_items=[len(scored) - 1])
+    summary = summary_of(rule_points(scored), flags)
+    latest_norms = norms.get(latest.form_code, DEFAULT_NORMS)
+    raised = summary.raised()
+    since = {code: open_since(flags, code, index) for code, index in raised.items()}
+    details = {
+        code: {
+            **flag_numbers(flags[index], scored[index]),
+            "since_response_id": scored[since[code]].response_id,
+        }
+        for code, index in raised.items()
+    }
+    # Discussions cover the flags shown now, from the questionnaires where they were
+    # first raised (flag_details' since_response_id).
     values.update(
         attention_values(
             [(p.administration_id, p.session_date) for p in scored],
-            analyse(rule_points(scored), norms),
+            since.values(),
             discussions or {},
         )
     )
@@ -171,9 +99,11 @@ def _summary_values(
         change_rci=summary.change.rci if summary.change else None,
         change_reliable=bool(summary.change and summary.change.reliable),
         trend=[round(p.total_pomp, 1) for p in scored[-TREND_POINTS:]],
-        dropping=summary.dropping,
-        rupture=summary.rupture,
-        first_dip=summary.first_dip,
+        dropping=summary.dropping is not None,
+        rupture=summary.rupture is not None,
+        first_dip=summary.first_dip is not None,
+        flag_details=details,
+        norms_clients=latest_norms.clients,
     )
     own = [p for p in therapist if p.total_pomp is not None]
     if own:
@@ -210,10 +140,11 @@ _RESET = {
     "dropping": False,
     "rupture": False,
     "first_dip": False,
+    "flag_details": {},
+    "norms_clients": 0,
     "therapist_pomp": None,
     "gap": None,
     "questionnaires": 0,
-    "flag_administration_id": None,
     "flag_raised_on": None,
     "discussion_id": None,
     "discussed_latest": False,
@@ -226,7 +157,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     clinics = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "clinic_id"))
-    series = series_for(ids)
+    series = series_for(ids, last=None)
     norms_by_clinic = {cid: clinic_norms(cid) for cid in set(clinics.values())}
     discussions = discussions_by_patient(ids)
     now = timezone.now()
@@ -258,66 +189,3 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
         elif to_update:
             AllianceSummary.objects.bulk_update(to_update, fields, batch_size=1000)
     return len(ids)
-
-
-def refresh_norms(*, clinic_id: int) -> list[FormNorms]:
-    """Estimate each form's SD (of total POMP) and Cronbach's alpha from the clinic's
-    most recent complete client questionnaires; see alliance.rules for when they count."""
-    out = []
-    forms = (
-        Response.objects.filter(
-            is_current=True,
-            complete=True,
-            administration__clinic_id=clinic_id,
-            administration__rater=Rater.CLIENT,
-        )
-        .values_list("administration__form_code", flat=True)
-        .distinct()
-    )
-    for form_code in sorted(set(forms)):
-        sample = list(
-            Response.objects.filter(
-                is_current=True,
-                complete=True,
-                administration__clinic_id=clinic_id,
-                administration__rater=Rater.CLIENT,
-                administration__form_code=form_code,
-            )
-            .order_by("-submitted_at")
-            .values_list("id", "total_pomp", "total_sum")[:NORM_SAMPLE]
-        )
-        sd = statistics.pstdev([p for _, p, _ in sample]) if len(sample) >= 2 else None
-        totals = [t for _, _, t in sample]
-        items: dict[int, list[int]] = defaultdict(list)
-        for item, value in Answer.objects.filter(
-            response_id__in=[i for i, _, _ in sample]
-        ).values_list("item", "value"):
-            if value is not None:
-                items[item].append(value)
-        alpha = None
-        if len(totals) >= 2 and all(len(v) >= 2 for v in items.values()):
-            alpha = cronbach_alpha(
-                [statistics.pvariance(v) for v in items.values()], statistics.pvariance(totals)
-            )
-        row, _ = FormNorms.objects.update_or_create(
-            clinic_id=clinic_id,
-            form_code=form_code,
-            defaults={
-                "n": len(sample),
-                "sd_pomp": sd,
-                "alpha": alpha,
-                "computed_at": timezone.now(),
-            },
-        )
-        out.append(row)
-    # The "lowest 10 %" choice for low rests on the same one-questionnaire-per-client idea.
-    refresh_low_cutoffs(clinic_id=clinic_id)
-    return out
-
-
-def client_chart_series(patient: Patient) -> tuple[dict[str, list[SeriesPoint]], list]:
-    """A client's whole history for the chart, with the rule flags of each client point."""
-    by_rater = series_for([patient.pk], last=None).get(patient.pk, {})
-    client = [p for p in by_rater.get(Rater.CLIENT, []) if p.total_pomp is not None]
-    flags = analyse(rule_points(client), clinic_norms(patient.clinic_id))
-    return by_rater, list(zip(client, flags, strict=True))

@@ -218,6 +218,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "low_pomp_threshold",
             "low_rule",
             "overdue_days",
+            "time_zone",
         ]
         widgets = {"low_rule": forms.RadioSelect}
 
@@ -229,6 +230,11 @@ class ClinicSettingsForm(forms.ModelForm):
         self.fields["default_therapist_form"] = forms.ChoiceField(
             label=_("Default therapist form"), choices=_form_choices("therapist")
         )
+        # Left empty (or not sent at all), the clinic keeps the zone it has.
+        self.fields["time_zone"].required = False
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone
 
 
 class KioskEnrolForm(forms.Form):

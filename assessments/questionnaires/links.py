@@ -164,7 +164,13 @@ def administration_request(
         obj=administration,
         patient=patient,
         request=request,
-        detail={"form": form.code, "occasion": administration.occasion_label},
+        # The kind and number, never an "other" occasion's free-text note: the audit log
+        # cannot be changed, and an erasure must not leave a note naming the client here.
+        detail={
+            "form": form.code,
+            "occasion": administration.occasion,
+            "session": administration.session_number,
+        },
     )
     return IssuedLink(administration, token, code)
 

@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from assessments import signals
 from clinicians import audit
-from clinicians.models import User
+from clinicians.models import PatientStatus, User
 
 from ..models import (
     Administration,
@@ -32,9 +33,11 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         "reminder": reminder,
         "item_count": get_registry().get(administration.form_code).item_count,
     }
-    subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
-    text = render_to_string("emails/questionnaire.txt", context)
-    html = render_to_string("emails/questionnaire.html", context)
+    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it.
+    with timezone.override(administration.patient.clinic.zone):
+        subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
+        text = render_to_string("emails/questionnaire.txt", context)
+        html = render_to_string("emails/questionnaire.html", context)
     message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
     message.attach_alternative(html, "text/html")
     message.send()
@@ -75,6 +78,8 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
             expires_at__gt=now,
             emailed_at__isnull=False,
             reminder_sent_at__isnull=True,
+            # Discharge withdraws open questionnaires; this guards anything left over.
+            patient__status=PatientStatus.ACTIVE,
         )
         .exclude(patient__email="")
         .select_related("patient__clinic", "therapist")
@@ -100,7 +105,9 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
         except Exception:
             # Unclaim, so that the next run tries again; then let cron see the failure.
             Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
+            signals.reminder_failed.send(sender=Administration)
             raise
+        signals.reminder_sent.send(sender=Administration)
         audit.record(
             action="questionnaire_reminder_sent",
             clinic=administration.patient.clinic,

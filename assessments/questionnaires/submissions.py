@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from assessments import signals
 from clinicians import audit
 from clinicians.models import Patient, Role, User
 
@@ -77,6 +78,11 @@ def _store_response(
         Answer(response=response, item=item, value=answers.get(item))
         for item in range(1, result.total.items + 1)
     )
+    if version == 1:
+        # Counted once the row is committed, never for a rolled-back attempt.
+        transaction.on_commit(
+            lambda: signals.response_stored.send(sender=Response, channel=channel)
+        )
     return response
 
 

@@ -87,3 +87,31 @@ def days_ago(day: Any) -> int:
     if day is None:
         return 0
     return max(0, (timezone.localdate() - day).days)
+
+
+@register.filter
+def norms_used(clients: int | None) -> str:
+    """Which norms a change was measured with ("estimated from 214 clients of this
+    clinic" / "default until 30 clients have answered")."""
+    from assessments.alliance.wording import norms_text
+
+    return norms_text(int(clients or 0))
+
+
+@register.filter
+def flag_words(flags: Any) -> list[tuple[str, str, str]]:
+    """A chart point's flags as (code, prompt, numbers), for the table and markers."""
+    from assessments.alliance.wording import numbers, prompts
+
+    said = prompts()
+    details = dict(getattr(flags, "details", {}) or {})
+    if getattr(flags, "rupture", False):
+        details = {**details, "marked": flags.marked, "repaired": flags.repaired}
+    return [
+        (
+            code,
+            said["repaired" if code == "rupture" and flags.repaired else code],
+            numbers(code, details),
+        )
+        for code in flags.kinds()
+    ]

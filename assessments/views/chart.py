@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from assessments.alliance.charts import alliance_chart
 from assessments.alliance.history import ClientHistory, client_history
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
+from assessments.alliance.wording import norms_text
 from assessments.questionnaires.selectors import client_questionnaires
 from assessments.scoring.registry import get_registry
 from clinicians.access import get_client_for, staff_required
@@ -59,7 +60,10 @@ def _page(
     )
     if may_mark and form is None:
         form = DiscussedForm(initial={"administration": _latest_administration(history)})
+    points = history.client_points
+    latest_clients = points[-1][1].details.get("norms_clients", 0) if points else 0
     context = {
+        "latest_norms": norms_text(int(latest_clients or 0)),
         "chart": chart,
         "history": history,
         "row": row,

@@ -18,7 +18,7 @@ from assessments.questionnaires.tokens import hash_token, normalise_short_code
 from assessments.scoring.definitions import render_item_text
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
-from clinicians.models import Clinic
+from clinicians.models import Clinic, PatientStatus
 
 from ..models import AccessLink, Administration, AdministrationStatus, Channel, KioskDevice
 from ..questionnaires import throttle
@@ -246,7 +246,12 @@ def kiosk(request: HttpRequest) -> HttpResponse:
             code = normalise_short_code(form.cleaned_data["code"])
             administration = (
                 Administration.objects.open_now()
-                .filter(clinic=clinic, short_code=code, short_code_expires_at__gt=timezone.now())
+                .filter(
+                    clinic=clinic,
+                    short_code=code,
+                    short_code_expires_at__gt=timezone.now(),
+                    patient__status=PatientStatus.ACTIVE,
+                )
                 .first()
                 if code
                 else None

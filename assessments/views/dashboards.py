@@ -64,7 +64,7 @@ def _parse_date(raw: str | None, fallback: date) -> tuple[date, bool]:
 
 @admin_required
 def clinic_alliance(request: HttpRequest) -> HttpResponse:
-    default_start, default_end = default_period()
+    default_start, default_end = default_period(request.user.clinic.today())
     start, ok_start = _parse_date(request.GET.get("start"), default_start)
     end, ok_end = _parse_date(request.GET.get("end"), default_end)
     errors = []

@@ -91,7 +91,7 @@ def request_new(request: HttpRequest, pk: str) -> HttpResponse:
         clinic=patient.clinic,
         client_has_email=bool(patient.email),
         initial={
-            "session_date": timezone.localdate(),
+            "session_date": _user(request).clinic.today(),
             "occasion": OccasionKind.SESSION,
             "session_number": next_session_number(patient),
         },
@@ -234,7 +234,7 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
     instrument = registry.get(chosen)
     initial: dict[str, object] = {
         "form_code": chosen,
-        "session_date": timezone.localdate(),
+        "session_date": _user(request).clinic.today(),
         "occasion": OccasionKind.SESSION,
         "session_number": next_session_number(patient),
     }

@@ -5,6 +5,7 @@ Each runs in one transaction and writes the audit log; views only parse and call
 
 from .caseloads import case_assign, caseload_transfer
 from .clients import patient_create, patient_discharge, patient_reactivate, patient_update
+from .erasure import patient_erase
 from .errors import AssignmentConflict, CaseloadNotEmpty, ServiceError, TransferStale
 from .imports import import_discard, import_progress, patients_import, patients_import_check
 from .therapists import (
@@ -26,6 +27,7 @@ __all__ = [
     "invitation_accept",
     "patient_create",
     "patient_discharge",
+    "patient_erase",
     "patient_reactivate",
     "patient_update",
     "patients_import",

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit
+from .. import audit, lifecycle
 from ..models import CaseAssignment, Patient, PatientStatus, User
 from .caseloads import assign_locked
 from .errors import ServiceError
@@ -124,7 +124,7 @@ def patient_discharge(
         raise ServiceError(_("%(code)s is already discharged.") % {"code": locked.code})
     now = timezone.now()
     locked.status = PatientStatus.DISCHARGED
-    locked.discharged_on = on or timezone.localdate()
+    locked.discharged_on = on or actor.clinic.today()
     locked.save(update_fields=["status", "discharged_on"])
     ended = CaseAssignment.objects.filter(patient=locked, ended_at__isnull=True).first()
     if ended is not None:
@@ -137,6 +137,9 @@ def patient_discharge(
         request=request,
         detail={"previous_therapist": ended.therapist_id if ended else None},
     )
+    # Open questionnaires, links and kiosk codes go too (in `assessments`), in this
+    # transaction: a discharged client is asked for nothing more.
+    lifecycle.client_discharged.send(sender=Patient, patient=locked, actor=actor, request=request)
     return locked
 
 
@@ -152,10 +155,12 @@ def patient_reactivate(
     locked = _lock(actor, patient)
     if locked.is_active:
         raise ServiceError(_("%(code)s is already active.") % {"code": locked.code})
+    if locked.erased_at is not None:
+        raise ServiceError(_("This client's identity was erased; add them again as new."))
     previous_discharge = locked.discharged_on
     locked.status = PatientStatus.ACTIVE
     locked.discharged_on = None
-    locked.activated_on = timezone.localdate()
+    locked.activated_on = actor.clinic.today()
     locked.save(update_fields=["status", "discharged_on", "activated_on"])
     audit.record(
         action="client_reactivated",

@@ -212,7 +212,7 @@ def _save(*, actor: User, batch_id: int, request: HttpRequest | None) -> ImportB
     }
     new_rows = [r for r in rows if r["outcome"] == "new"]
     now = timezone.now()
-    today = timezone.localdate()
+    today = actor.clinic.today()
     key = _progress_key(batch.pk)
     cache.set(key, {"done": 0, "total": len(new_rows)}, 3600)
     created = assigned = 0

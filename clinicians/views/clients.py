@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 
 from .. import audit, services
 from ..access import admin_required, get_client_for, therapists_of
-from ..forms import AssignForm, ClientForm, DischargeForm, ReactivateForm, active_therapists
+from ..forms import (
+    AssignForm,
+    ClientForm,
+    DischargeForm,
+    EraseForm,
+    ReactivateForm,
+    active_therapists,
+)
 from ..models import CaseAssignment, User
 from ..selectors import STATUS_FILTERS, assignment_history, client_list
 from .common import paginate, render_console
@@ -240,5 +247,37 @@ def client_assign(request: HttpRequest, pk: int) -> HttpResponse:
             "current": current,
             "has_therapists": active_therapists(user.clinic_id).exists(),
         },
+        section="clients",
+    )
+
+
+@admin_required
+def client_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase a client's identity (GDPR Art. 17) after typing their code to confirm."""
+    user: User = request.user  # type: ignore[assignment]
+    patient = get_client_for(user, pk)
+    if patient.erased_at is not None:
+        messages.info(request, _("This client's identity has already been erased."))
+        return redirect("clinicians:client_detail", pk=patient.pk)
+    form = EraseForm(request.POST if request.method == "POST" else None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erased = services.patient_erase(actor=user, patient=patient, request=request)
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The client's identity is erased. Their questionnaires and scores stay "
+                    "under the pseudonym %(code)s."
+                )
+                % {"code": erased.code},
+            )
+            return redirect("clinicians:client_detail", pk=erased.pk)
+    return render_console(
+        request,
+        "clinicians/console/client_erase.html",
+        {"form": form, "patient": patient},
         section="clients",
     )

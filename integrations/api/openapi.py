@@ -177,6 +177,30 @@ def _schemas() -> dict[str, Any]:
                     "additionalProperties": _nullable({"type": "integer"}),
                 },
                 "scores": _object(scores),
+                "flags": {
+                    "type": "array",
+                    "description": (
+                        "Alliance flags raised at this questionnaire (client ratings only), "
+                        "from the same analysis as the caseload and the chart; see "
+                        "docs/alliance-rules.md. Empty when none."
+                    ),
+                    "items": _ref("Flag"),
+                },
+            }
+        ),
+        "Flag": _object(
+            {
+                "code": {"type": "string", "enum": ["rupture", "dropping", "first_dip"]},
+                "details": {
+                    "type": "object",
+                    "description": (
+                        "The numbers behind the flag: drop (POMP), rci, threshold, "
+                        "reliable_threshold, variation, compared_with (scores averaged), "
+                        "norms_source and norms_clients; marked and repaired for a "
+                        "rupture; dip, step and dropped_items for a first dip."
+                    ),
+                    "additionalProperties": True,
+                },
             }
         ),
         "ClientPage": _page("Client"),

@@ -15,6 +15,8 @@ from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from assessments.alliance.analysis import flag_details, flags_for_responses
+from assessments.alliance.rules import PointFlags
 from assessments.models import AdministrationStatus, Response
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import FIGURE_COLUMNS
@@ -122,7 +124,20 @@ def _rows(qs: QuerySet[Response]) -> list[ExportRow]:
     return attach_answers(list(qs.values_list(*FIELDS)), _max_items())
 
 
-def questionnaire_json(row: ExportRow) -> dict[str, Any]:
+def _flags(rows: list[ExportRow]) -> dict[int, PointFlags]:
+    """The flags of these rows' questionnaires: the whole history of their clients is
+    analysed (as on the pages), a fixed number of queries per page."""
+    return flags_for_responses({row.patient_id for row in rows})
+
+
+def flags_json(flags: PointFlags | None) -> list[dict[str, Any]]:
+    if flags is None:
+        return []
+    numbers = flag_details(flags)
+    return [{"code": code, "details": numbers} for code in flags.kinds()]
+
+
+def questionnaire_json(row: ExportRow, flags: PointFlags | None = None) -> dict[str, Any]:
     registry = get_registry()
     n = registry.get(row.form_code).item_count if row.form_code in registry else 0
     scores: dict[str, Any] = {name: row.figure(name) for name in FIGURE_COLUMNS}
@@ -141,6 +156,7 @@ def questionnaire_json(row: ExportRow) -> dict[str, Any]:
         "channel": row.channel,
         "answers": {str(i): row.answers[i - 1] for i in range(1, n + 1)},
         "scores": scores,
+        "flags": flags_json(flags),
     }
 
 
@@ -163,7 +179,8 @@ def _questionnaire_page(request: HttpRequest, key: ApiKey) -> tuple[list[ExportR
 @api_view(Scope.SCORES_READ)
 def questionnaires(request: HttpRequest, key: ApiKey) -> HttpResponse:
     rows, last = _questionnaire_page(request, key)
-    items = [questionnaire_json(row) for row in rows]
+    flags = _flags(rows)
+    items = [questionnaire_json(row, flags.get(row.response_id)) for row in rows]
     return json_response(_page(request, items, last), items=len(items))
 
 
@@ -176,7 +193,9 @@ def _one(key: ApiKey, pk: str) -> ExportRow:
 
 @api_view(Scope.SCORES_READ)
 def questionnaire(request: HttpRequest, key: ApiKey, pk: str) -> HttpResponse:
-    return json_response(questionnaire_json(_one(key, pk)), items=1)
+    row = _one(key, pk)
+    flags = _flags([row])
+    return json_response(questionnaire_json(row, flags.get(row.response_id)), items=1)
 
 
 # --- FHIR ----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
+from assessments.alliance.analysis import flags_for_responses
+from assessments.alliance.rules import PointFlags
 from assessments.models import AdministrationStatus, Answer, Response
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import FIGURE_COLUMNS, SCORE_COLUMNS
@@ -209,6 +211,8 @@ class ExportData:
     item_count: int = 0
     client_pseudonyms: dict[int, str] = field(default_factory=dict)
     therapist_pseudonyms: dict[int, str] = field(default_factory=dict)
+    # Each client-rated questionnaire's flags, from the same analysis as the pages.
+    flags: dict[int, PointFlags] = field(default_factory=dict)
 
     @property
     def queryset(self) -> QuerySet[Response]:
@@ -230,6 +234,8 @@ class ExportData:
         self.item_count = max(
             (registry.get(c).item_count for c in codes if c in registry), default=0
         )
+        patients = self.queryset.order_by().values_list("administration__patient_id", flat=True)
+        self.flags = flags_for_responses(set(patients))
         if self.filters.pseudonymised:
             ids = self.queryset.order_by()
             patients = ids.values_list("administration__patient_id", flat=True).distinct()
@@ -285,6 +291,7 @@ IDENTIFIED_COLUMNS = (
     "session_date",
     "submitted_at",
     "channel",
+    "flags",
 )
 # No names, no emails, no free text, no database ids: nothing that leads back to a person.
 PSEUDONYMISED_COLUMNS = (
@@ -297,6 +304,7 @@ PSEUDONYMISED_COLUMNS = (
     "session_date",
     "submitted_at",
     "channel",
+    "flags",
 )
 
 
@@ -304,6 +312,15 @@ def table_header(data: ExportData) -> list[str]:
     leading = PSEUDONYMISED_COLUMNS if data.filters.pseudonymised else IDENTIFIED_COLUMNS
     items = [f"item_{n}" for n in range(1, data.item_count + 1)]
     return [*leading, *items, *SCORE_COLUMNS]
+
+
+# The flags column (one analysis with the pages: see alliance.rules) holds the codes
+# raised at that questionnaire, e.g. "rupture;first_dip"; blank for none and for
+# therapists' own ratings.
+def flag_codes(data: ExportData, row: ExportRow) -> str:
+    """The flags raised at this questionnaire ("rupture;first_dip"), blank if none."""
+    flags = data.flags.get(row.response_id)
+    return ";".join(flags.kinds()) if flags else ""
 
 
 def table_row(data: ExportData, row: ExportRow, *, typed_times: bool = False) -> list[Any]:
@@ -321,6 +338,7 @@ def table_row(data: ExportData, row: ExportRow, *, typed_times: bool = False) ->
             session,
             submitted,
             row.channel,
+            flag_codes(data, row),
         ]
     else:
         leading = [
@@ -337,6 +355,7 @@ def table_row(data: ExportData, row: ExportRow, *, typed_times: bool = False) ->
             session,
             submitted,
             row.channel,
+            flag_codes(data, row),
         ]
     # "error" is always blank: a stored response was valid when it was scored.
     return [

@@ -65,8 +65,12 @@ def test_a_low_and_dropping_client_is_flagged_with_a_prompt(
     codes = rows[0].flag_codes
     assert {"low", "rupture"} <= codes
     page = client_for(therapist_a1).get(CASELOAD).content.decode()
-    assert "consider talking about the relationship" in page
+    assert "Worth asking about the relationship" in page
     assert "Possible rupture" in page
+    # The numbers behind the flag, in its tooltip and as text for screen readers.
+    assert "50.0 POMP below the previous score (RCI \u22127.45; reliable beyond 13.2)" in page
+    assert "Default norms until 30 clients have answered this form." in page
+    assert rows[0].summary.flag_details["rupture"]["response_id"] is not None
 
 
 def test_a_client_with_nothing_for_weeks_is_overdue(therapist_a1: User, client_a1: Patient) -> None:

@@ -26,6 +26,7 @@ def test_the_chart_and_its_table_tell_the_same_story(
     assert page.count('<polyline class="series') == 5
     assert "line-therapist" in page
     assert 'class="rupture-marker repaired"' in page
+    assert "repaired rupture: 50.0 POMP below" in page  # the marker's tooltip
     table = page.split('id="alliance-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 7  # header + six questionnaires
     assert "Repaired rupture" in table
@@ -39,7 +40,12 @@ def test_an_unrepaired_rupture_is_marked_as_possible(
     rate(therapist_a1, client_a1, [4, 4, 4, 4, 2])
     page = client_for(therapist_a1).get(f"/clients/{client_a1.pk}/").content.decode()
     assert 'class="rupture-marker"' in page
-    assert "Possible rupture: worth talking about the relationship." in page
+    table = page.split('id="alliance-table"')[1].split("</table>")[0]
+    assert (
+        "<strong>Possible rupture</strong> (marked): Worth asking about the relationship" in table
+    )
+    assert "50.0 POMP below the previous score (RCI \u22127.45" in table
+    assert "Default norms until 30 clients have answered this form." in table
 
 
 def test_a_client_without_scores_gets_a_plain_empty_state(

@@ -31,7 +31,8 @@ def test_refresh_rebuilds_summaries_and_sweeps_old_counters(
     summary = AllianceSummary.objects.get(patient=client_a1)
     assert summary.total_pomp == 100
     assert summary.trend == [75.0, 100.0]
-    assert FormNorms.objects.filter(form_code="wai-sr-client", n=2).exists()
+    # Norms count clients, not questionnaires: one client with two questionnaires is one.
+    assert FormNorms.objects.filter(form_code="wai-sr-client", n=1).exists()
     assert not Throttle.objects.filter(pk=old.pk).exists()
     assert Throttle.objects.filter(pk=fresh.pk).exists()
     assert "Old rate-limit counters removed: 1" in out.getvalue()

@@ -67,13 +67,13 @@ def test_the_columns_are_the_issue_list_then_items_then_the_score_commands_colum
 ) -> None:
     response = post_export(client_for(admin_a), form_code="wai-sr-client")
     header = body(response).decode().splitlines()[0].split(",")
-    assert header[:13] == [
+    assert header[:14] == [
         "questionnaire_id", "client_code", "client_name", "client_email", "therapist",
         "form", "rater", "occasion", "session_number", "occasion_note", "session_date",
-        "submitted_at", "channel",
+        "submitted_at", "channel", "flags",
     ]  # fmt: skip
-    assert header[13:25] == [f"item_{i}" for i in range(1, 13)]
-    assert tuple(header[25:]) == SCORE_COLUMNS
+    assert header[14:26] == [f"item_{i}" for i in range(1, 13)]
+    assert tuple(header[26:]) == SCORE_COLUMNS
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="alliance-')
 
@@ -281,12 +281,13 @@ def test_the_same_number_of_queries_exports_50_or_500_questionnaires(
         data.prepare()
         assert sum(len(chunk) for chunk in data.chunks()) == expected_rows
 
-    # prepare: forms, clients, therapists; then the responses and one answers query.
+    # prepare: forms; the flags (clients, their clinics, norms, series); pseudonyms
+    # (clients, therapists); then the responses and one answers query.
     bulk_questionnaires(client_a1, therapist_a1, 50)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(9):
         export(50)
     bulk_questionnaires(client_a1, therapist_a1, 450, start=date(2024, 1, 1))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(9):
         export(500)
 
 

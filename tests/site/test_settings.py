@@ -63,3 +63,44 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings(debug: str) 
     result = run_django(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def _static_settings(env: dict[str, str]) -> str:
+    code = (
+        "from django.conf import settings; "
+        "print(settings.STORAGES['staticfiles']['BACKEND'], settings.WHITENOISE_USE_FINDERS)"
+    )
+    result = run_django(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_serves_collected_files_under_hashed_compressed_names() -> None:
+    env = {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "alliance.example.org",
+    }
+    assert _static_settings(env) == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage False"
+    )
+
+
+def test_development_serves_static_files_from_the_source_folders() -> None:
+    assert _static_settings({}) == "whitenoise.storage.CompressedStaticFilesStorage True"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DATABASE_CONNECT_TIMEOUT", "soon", "must be a whole number"),
+        ("REDIS_SOCKET_TIMEOUT", "fast", "must be a number"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be json or text"),
+    ],
+)
+def test_bad_operational_values_stop_start_up_with_a_clear_message(
+    name: str, value: str, says: str
+) -> None:
+    result = run_django({name: value, "REDIS_URL": "redis://127.0.0.1:6379/0"}, "check")
+    assert result.returncode != 0
+    assert says in result.stderr

@@ -13,8 +13,9 @@ BATCH = 2000
 
 class Command(BaseCommand):
     help = (
-        "Re-estimate each clinic's norms (SD and reliability per form) and rebuild every "
-        "client's alliance summary. Run nightly from cron; idempotent, safe to run late."
+        "Re-estimate each clinic's norms (per form: SD and reliability from one "
+        "questionnaire per client, pooled SD of changes) and rebuild every client's "
+        "alliance summary. Run nightly from cron; idempotent, safe to run late."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -24,7 +25,8 @@ class Command(BaseCommand):
             for start in range(0, len(ids), BATCH):
                 refresh_alliance(patient_ids=ids[start : start + BATCH])
             described = ", ".join(
-                f"{n.form_code} n={n.n} sd={n.sd_pomp or 0:.1f} alpha={n.alpha or 0:.2f}"
+                f"{n.form_code} clients={n.n} sd={n.sd_pomp or 0:.1f} "
+                f"alpha={n.alpha or 0:.2f} change_sd={n.change_sd_pomp or 0:.1f}"
                 for n in norms
             )
             self.stdout.write(f"{clinic.slug}: {len(ids)} clients; norms: {described or 'none'}")
