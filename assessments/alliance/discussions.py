@@ -90,16 +90,24 @@ def is_discussed(codes: Sequence[str], *, discussion_id: int | None, latest: boo
 
 
 def covering_discussions(
-    points: Sequence[tuple[int, Sequence[str]]], discussions: dict[int, FlagDiscussion]
+    points: Sequence[tuple[int, Sequence[str]]],
+    discussions: dict[int, FlagDiscussion],
+    flags: Sequence[PointFlags] | None = None,
 ) -> list[FlagDiscussion | None]:
     """For the chart's history: for each questionnaire (administration id, flag codes),
-    the discussion that covered its flags (the first one marked at or after it), or None
-    when it raised no flag or none was marked since."""
+    the discussion that covered its flags, or None when it raised no flag or none was
+    marked since. A discussion covers them when marked at or after the questionnaire
+    where each of its rule flags began (`open_since`, given the rules' `flags` for the
+    same points) and at or after the questionnaire itself for the others (low): the same
+    rule as the caseload's."""
     out: list[FlagDiscussion | None] = []
     for i, (_admin_id, codes) in enumerate(points):
         if not codes:
             out.append(None)
             continue
-        later = (discussions.get(a) for a, _c in points[i:])
+        begins = [
+            open_since(flags, c, i) if flags is not None and c in RULE_FLAGS else i for c in codes
+        ]
+        later = (discussions.get(a) for a, _c in points[max(begins) :])
         out.append(next((d for d in later if d is not None), None))
     return out

@@ -67,6 +67,7 @@ def client_history(patient: Patient, clinic: Clinic) -> ClientHistory:
     covered = covering_discussions(
         [(p.administration_id, c) for (p, _f), c in zip(client_points, codes, strict=True)],
         discussions,
+        [f for _p, f in client_points],
     )
     registry = get_registry()
     own_by_occasion = {p.occasion_key: p for p in therapist_points}

@@ -154,6 +154,11 @@ def test_a_later_questionnaire_without_a_new_flag_keeps_it_discussed_a_new_flag_
     mark(therapist_a1, client_a1)
     answer(therapist_a1, client_a1, 4, session=6)  # the same 75: nothing new
     assert attention_codes(therapist_a1) == []
+    # Against the mean of recent scores the second 75 raises the same rupture again: the
+    # chart's history shows it covered by the mark too, like the caseload.
+    chart = client_for(therapist_a1).get(reverse("assessments:client", args=[client_a1.pk]))
+    page = chart.content.decode()
+    assert "Not marked as discussed." not in page and page.count("Discussed on") >= 3
     answer(therapist_a1, client_a1, 2, session=7)  # 75 → 25: a new fall, and low
     assert attention_codes(therapist_a1) == ["A-001"]
     row = caseload_overview(therapist_a1)[0]
