@@ -28,6 +28,13 @@ class AssessmentsConfig(AppConfig):
 
         demo_clinic_seeded.connect(on_demo_clinic_seeded, dispatch_uid="assessments-demo")
 
+        # The console's audit page names actions from this table (see clinicians.audit).
+        from django.utils.translation import gettext_lazy as _
+
+        from clinicians.audit import ACTION_LABELS
+
+        ACTION_LABELS.update({"flags_discussed": _("Flags marked as discussed")})
+
         from clinicians import lifecycle as client_lifecycle
 
         from . import lifecycle

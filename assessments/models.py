@@ -302,6 +302,17 @@ class AllianceSummary(models.Model):
     therapist_pomp = models.FloatField(null=True, blank=True)
     gap = models.FloatField(null=True, blank=True)  # therapist minus client, same occasion
     questionnaires = models.PositiveIntegerField(default=0)
+    # Acting on flags: the session date of the latest questionnaire that raised a rule
+    # flag shown now (which one it was is in flag_details, by response id); the
+    # discussion that covers those flags (marked at or after that questionnaire), and
+    # whether it was marked on the latest questionnaire (which covers "low" and
+    # "different views", judged on the latest questionnaire). Stored so the caseload
+    # and the overview's 14-day filter read them with the row.
+    flag_raised_on = models.DateField(null=True, blank=True)
+    discussion = models.ForeignKey(
+        "FlagDiscussion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    discussed_latest = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -320,6 +331,11 @@ class FormNorms(models.Model):
     n = models.PositiveIntegerField()  # distinct clients (one questionnaire each)
     sd_pomp = models.FloatField(null=True)
     alpha = models.FloatField(null=True)
+    # "Low" as the lowest 10 % of the clinic's clients on this form: the 10th percentile
+    # of one questionnaire per client (each client's latest complete one), and how many
+    # clients it comes from; used only once there are enough (see alliance.low).
+    low_cutoff_pomp = models.FloatField(null=True, blank=True)
+    low_cutoff_clients = models.PositiveIntegerField(default=0)
     change_sd_pomp = models.FloatField(null=True)
     change_clients = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -331,3 +347,31 @@ class FormNorms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_code} norms for clinic {self.clinic_id}"
+
+
+class FlagDiscussion(models.Model):
+    """A therapist or admin marked a client's flags as discussed with the client.
+
+    Tied to the client questionnaire that carried the flags when they were marked; the
+    flags leave the caseload's attention list until a later questionnaire raises a new
+    one. Clinical record: never deleted, never edited (one per questionnaire). The note
+    is clinical text, shown only to the clinic's staff and never written to the audit log.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="discussions")
+    administration = models.OneToOneField(
+        Administration, on_delete=models.PROTECT, related_name="discussion"
+    )
+    # The version of the answers the flags came from (a later correction adds a version).
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="+")
+    flags = models.JSONField(default=list)  # the flag codes shown when it was marked
+    note = models.TextField(blank=True)
+    discussed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    discussed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-discussed_at"]
+
+    def __str__(self) -> str:
+        return f"flags of administration {self.administration_id} discussed"

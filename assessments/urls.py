@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import client, console, dashboards, forms, staff
+from .views import chart, client, console, dashboards, forms, staff
 
 app_name = "assessments"
 
@@ -17,7 +17,8 @@ urlpatterns = [
     path("caseload/", dashboards.caseload, name="caseload"),
     path("console/alliance/", dashboards.clinic_alliance, name="clinic_alliance"),
     # Staff
-    path("clients/<str:pk>/", staff.client_detail, name="client"),
+    path("clients/<str:pk>/", chart.client_detail, name="client"),
+    path("clients/<str:pk>/flags/discussed/", chart.flags_discussed, name="flags_discussed"),
     path("clients/<str:pk>/questionnaires/new/", staff.request_new, name="request_new"),
     path("clients/<str:pk>/own-rating/", staff.self_rating, name="self_rating"),
     path("clients/<str:pk>/paper/", staff.paper_entry, name="paper_entry"),

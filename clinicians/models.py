@@ -66,6 +66,23 @@ class Clinic(models.Model):
         default=60,
         validators=[MaxValueValidator(100)],
     )
+    low_rule = models.CharField(
+        _("what counts as low"),
+        max_length=20,
+        choices=[
+            ("threshold", _("Totals below the clinic's own threshold above")),
+            (
+                "lowest_decile",
+                _("The lowest 10 % of this clinic's clients on the same form"),
+            ),
+        ],
+        default="threshold",
+        help_text=_(
+            "No published cut-off exists for any WAI form: either choice is the clinic's "
+            "own. The lowest 10 % is used for a form once 30 clients have answered it; "
+            "until then the threshold above applies."
+        ),
+    )
     overdue_days = models.PositiveSmallIntegerField(
         _("flag as overdue after (days without a questionnaire)"),
         default=21,

@@ -134,6 +134,15 @@ ASSESSMENT_ROUTES: list[Route] = [
     Route("assessments:caseload", therapists(200)),
     Route("assessments:client", staff(), kwargs=client_pk),
     Route("assessments:request_new", staff(), kwargs=client_pk),
+    # Marking flags discussed: the client's therapist or the clinic admin; 404 elsewhere
+    # (another therapist's client: see tests/dashboards/test_flag_discussions.py).
+    Route(
+        "assessments:flags_discussed",
+        staff(302),
+        kwargs=client_pk,
+        method="post",
+        data=lambda w: {"administration": w.extra["response"].administration_id, "note": ""},
+    ),
     Route(
         "assessments:self_rating",
         {"anonymous": LOGIN, "therapist": 200, "admin": 403, "other_admin": 403},

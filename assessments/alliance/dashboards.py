@@ -6,22 +6,28 @@ cost a fixed number of queries whatever the number of clients or questionnaires.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.alliance.discussions import QUESTIONNAIRE_FLAGS, is_discussed
+from assessments.alliance.low import LOWEST_DECILE, LowRule, low_rule_for
 from assessments.alliance.summaries import gap_threshold
 from assessments.alliance.wording import numbers, prompts
 from clinicians.access import patients_visible_to
-from clinicians.models import Clinic, Patient, PatientStatus, Role, User
+from clinicians.models import Clinic, Patient, PatientStatus, User
 
-from ..models import AccessLink, Administration, AdministrationStatus, AllianceSummary, Rater
+from ..models import (
+    Administration,
+    AdministrationStatus,
+    AllianceSummary,
+    FlagDiscussion,
+    Rater,
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,47 @@ class CaseloadRow:
     summary: AllianceSummary | None
     flags: list[Flag] = field(default_factory=list)
     waiting: Administration | None = None
+    therapist: User | None = None  # filled in on the clinic overview only
 
     @property
     def flag_codes(self) -> set[str]:
         return {f.code for f in self.flags}
+
+    @property
+    def discussed(self) -> bool:
+        """Every flag a questionnaire raised is covered by a discussion."""
+        s = self.summary
+        return s is not None and is_discussed(
+            [f.code for f in self.flags],
+            discussion_id=s.discussion_id,
+            latest=s.discussed_latest,
+        )
+
+    @property
+    def discussion(self) -> FlagDiscussion | None:
+        return self.summary.discussion if self.discussed and self.summary else None
+
+    @property
+    def needs_attention(self) -> bool:
+        """On the attention list: an overdue questionnaire, or flags not yet discussed."""
+        return "overdue" in self.flag_codes or (
+            any(c in QUESTIONNAIRE_FLAGS for c in self.flag_codes) and not self.discussed
+        )
+
+    @property
+    def open_since(self) -> date | None:
+        """The session date of the questionnaire that raised the open flags: the one the
+        rules name for rupture, dropping and first dip; the latest for low and different
+        views (they describe the latest questionnaire)."""
+        s = self.summary
+        if s is None:
+            return None
+        days = []
+        if self.flag_codes & {"rupture", "dropping", "first_dip"} and s.flag_raised_on:
+            days.append(s.flag_raised_on)
+        if self.flag_codes & {"low", "gap"} and s.session_date:
+            days.append(s.session_date)
+        return min(days) if days else None
 
 
 def _flags(
@@ -70,16 +113,23 @@ def _flags(
     today: date,
     now: datetime,
     names: dict[str, str],
+    low: LowRule,
 ) -> list[Flag]:
     flags: list[Flag] = []
     if summary is not None and summary.total_pomp is not None:
-        if summary.total_pomp < clinic.low_pomp_threshold:
+        if low.is_low(summary.form_code, summary.total_pomp):
             flags.append(
                 Flag(
                     "low",
                     names["low"],
                     _(
-                        "The alliance is below the clinic's threshold: "
+                        "Among this clinic's lowest totals on this form (the clinic's own "
+                        "choice; no published cut-off): worth asking how the work together "
+                        "feels."
+                    )
+                    if low.mode == LOWEST_DECILE and summary.form_code in low.cutoffs
+                    else _(
+                        "Below the threshold this clinic chose (no published cut-off): "
                         "worth asking how the work together feels."
                     ),
                 )
@@ -129,8 +179,12 @@ def _flags(
     return flags
 
 
-def _rows(patients: QuerySet[Patient], clinic: Clinic) -> list[CaseloadRow]:
-    patients = patients.select_related("alliance")
+def rows_for(
+    patients: QuerySet[Patient], clinic: Clinic, low: LowRule | None = None
+) -> list[CaseloadRow]:
+    low = low or low_rule_for(clinic)
+    # The discussion that covers the flags, and who marked it, come with the row.
+    patients = patients.select_related("alliance__discussion__discussed_by")
     listed = list(patients)
     open_by_patient: dict[int, list[Administration]] = defaultdict(list)
     for a in (
@@ -160,7 +214,7 @@ def _rows(patients: QuerySet[Patient], clinic: Clinic) -> list[CaseloadRow]:
         summary = getattr(p, "alliance", None)
         links = open_by_patient.get(p.pk, [])
         waiting = next((a for a in links if a.expires_at > now), None)
-        flags = _flags(p, summary, clinic, links, today, now, names)
+        flags = _flags(p, summary, clinic, links, today, now, names, low)
         rows.append(CaseloadRow(p, summary, flags, waiting))
     return rows
 
@@ -179,14 +233,19 @@ SORTS = {
         r.summary is None or r.summary.session_date is None,
         -(r.summary.session_date.toordinal()) if r.summary and r.summary.session_date else 0,
     ),
-    "flags": lambda r: (-len(r.flags), r.patient.code.lower()),
+    # Flags waiting for a conversation first; discussed ones after them.
+    "flags": lambda r: (
+        not r.needs_attention,
+        -len(r.flags),
+        r.patient.code.lower(),
+    ),
 }
 
 
-def caseload_rows(user: User) -> list[CaseloadRow]:
+def caseload_rows(user: User, *, low: LowRule | None = None) -> list[CaseloadRow]:
     """The therapist's active clients with their latest scores and flags."""
     patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    return _rows(patients, user.clinic)
+    return rows_for(patients, user.clinic, low)
 
 
 def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:
@@ -201,162 +260,13 @@ def waiting_in(rows: list[CaseloadRow]) -> list[tuple[Patient, Administration]]:
 
 
 def filter_and_sort(rows: list[CaseloadRow], *, flag: str, sort: str) -> list[CaseloadRow]:
+    """`any`: the attention list (flags not yet discussed, or overdue); a flag code: the
+    clients with that flag not yet discussed; `discussed`: those whose flags were."""
     if flag == "any":
-        rows = [r for r in rows if r.flags]
+        rows = [r for r in rows if r.needs_attention]
+    elif flag == "discussed":
+        rows = [r for r in rows if r.discussed]
     elif flag in FLAG_CODES:
-        rows = [r for r in rows if flag in r.flag_codes]
+        rows = [r for r in rows if flag in r.flag_codes and (flag == "overdue" or not r.discussed)]
     rows.sort(key=SORTS.get(sort, SORTS["flags"]))
     return rows
-
-
-@dataclass
-class TherapistStats:
-    therapist: User
-    active_clients: int = 0
-    sent: int = 0
-    completed: int = 0
-    pomps: list[float] = field(default_factory=list)
-
-    @property
-    def completion_rate(self) -> float | None:
-        return 100.0 * self.completed / self.sent if self.sent else None
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.pomps) if self.pomps else None
-
-    @property
-    def spread(self) -> tuple[float, float] | None:
-        """The middle half (first to third quartile) of the latest totals."""
-        if len(self.pomps) < 2:
-            return None
-        q = statistics.quantiles(self.pomps, n=4, method="inclusive")
-        return (q[0], q[2])
-
-
-@dataclass
-class ClinicOverview:
-    stats: list[TherapistStats]
-    flagged: Page  # of CaseloadRow, one page at a time
-    overdue: list[CaseloadRow]  # the first OVERDUE_LISTED
-    overdue_count: int
-    start: date
-    end: date
-
-
-OVERDUE_LISTED = 200
-
-
-def _flagged_filter(clinic: Clinic) -> Q:
-    """The stored flags in SQL, so the clinic's flagged clients are found without
-    computing every client's flags in Python."""
-    gap = gap_threshold()
-    return (
-        Q(alliance__total_pomp__lt=clinic.low_pomp_threshold)
-        | Q(alliance__rupture=True)
-        | Q(alliance__dropping=True)
-        | Q(alliance__first_dip=True)
-        | Q(alliance__gap__gte=gap)
-        | Q(alliance__gap__lte=-gap)
-    )
-
-
-def _overdue_filter(clinic: Clinic, today: date, now: datetime) -> Q:
-    cutoff = today - timedelta(days=clinic.overdue_days)
-    # Midnight of the cutoff day on the clinic's calendar (and a range, which the index
-    # on completed_at can serve, rather than a __date lookup in the session's zone).
-    cutoff_start = timezone.make_aware(datetime.combine(cutoff, time.min), clinic.zone)
-    expired_link = Administration.objects.filter(
-        patient=OuterRef("pk"),
-        status=AdministrationStatus.OPEN,
-        rater=Rater.CLIENT,
-        expires_at__lte=now,
-    )
-    return (
-        Q(alliance__completed_at__lt=cutoff_start)
-        | Q(alliance__completed_at__isnull=True, activated_on__lt=cutoff)
-        | Q(Exists(expired_link.filter(created_at__gte=OuterRef("alliance__completed_at"))))
-        | Q(Exists(expired_link), alliance__completed_at__isnull=True)
-    )
-
-
-def clinic_overview(
-    user: User, *, start: date, end: date, page: str | int | None = None
-) -> ClinicOverview:
-    """Per therapist: caseload, questionnaires sent and completed in the period, and
-    the distribution of their clients' latest totals; then the flagged and the overdue
-    clients. Filtering and counting happen in the database; flags are worked out in
-    Python only for the rows shown."""
-    clinic = user.clinic
-    therapists = list(
-        User.objects.filter(clinic=clinic, role=Role.THERAPIST, is_active=True).order_by(
-            "display_name", "email"
-        )
-    )
-    stats = {t.pk: TherapistStats(t) for t in therapists}
-    active = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    for therapist_id, pomp in active.filter(assignments__ended_at__isnull=True).values_list(
-        "assignments__therapist_id", "alliance__total_pomp"
-    ):
-        s = stats.get(therapist_id)
-        if s is None:
-            continue
-        s.active_clients += 1
-        if pomp is not None:
-            s.pomps.append(pomp)
-    # A datetime range (not created_at__date) lets the index on created_at serve it.
-    first = timezone.make_aware(datetime.combine(start, time.min), clinic.zone)
-    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), clinic.zone)
-    sent_by_link = Exists(AccessLink.objects.filter(administration=OuterRef("pk")))
-    counts = (
-        Administration.objects.filter(
-            clinic=clinic, rater=Rater.CLIENT, created_at__gte=first, created_at__lt=after
-        )
-        .filter(sent_by_link)  # sent as a link or code, not typed in from paper
-        .values("therapist_id")
-        .annotate(
-            sent=Count("id"),
-            done=Count("id", filter=Q(status=AdministrationStatus.COMPLETED)),
-        )
-    )
-    for c in counts:
-        if c["therapist_id"] in stats:
-            stats[c["therapist_id"]].sent = c["sent"]
-            stats[c["therapist_id"]].completed = c["done"]
-    today, now = clinic.today(), timezone.now()
-    flagged_page = Paginator(
-        active.filter(_flagged_filter(clinic)).order_by("code", "pk"), FLAGGED_PER_PAGE
-    ).get_page(page)
-    flagged_rows = _rows(
-        Patient.objects.filter(pk__in=[p.pk for p in flagged_page.object_list]).order_by(
-            "code", "pk"
-        ),
-        clinic,
-    )
-    flagged_page.object_list = flagged_rows
-    overdue_ids = list(
-        active.filter(_overdue_filter(clinic, today, now))
-        .order_by("code", "pk")
-        .values_list("pk", flat=True)
-    )
-    overdue_count = len(overdue_ids)
-    overdue_rows = _rows(
-        Patient.objects.filter(pk__in=overdue_ids[:OVERDUE_LISTED]).order_by("code", "pk"),
-        clinic,
-    )
-    return ClinicOverview(
-        list(stats.values()),
-        flagged_page,
-        [r for r in overdue_rows if "overdue" in r.flag_codes],
-        overdue_count,
-        start,
-        end,
-    )
-
-
-FLAGGED_PER_PAGE = 50
-
-
-def default_period(today: date | None = None) -> tuple[date, date]:
-    today = today or timezone.localdate()
-    return today - timedelta(days=90), today

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
+from assessments.alliance.low import refresh_low_cutoffs
 from assessments.alliance.rules import MIN_NORM_CLIENTS, cronbach_alpha, pooled_change_sd
 
 from ..models import Answer, FormNorms, Rater, Response
@@ -83,4 +84,6 @@ def refresh_norms(*, clinic_id: int) -> list[FormNorms]:
             },
         )
         out.append(row)
+    # The "lowest 10 %" choice for low rests on the same one-questionnaire-per-client idea.
+    refresh_low_cutoffs(clinic_id=clinic_id)
     return out

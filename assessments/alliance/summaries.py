@@ -20,9 +20,15 @@ from assessments.alliance.analysis import (
     flags_for_responses,
     rule_points,
 )
+from assessments.alliance.discussions import (
+    attention_values,
+    discussions_by_patient,
+    open_since,
+)
 from assessments.alliance.norms import refresh_norms
 from assessments.alliance.rules import DEFAULT_NORMS, Norms, summary_of
 from assessments.alliance.series import HISTORY_POINTS, SeriesPoint, series_for
+from assessments.scoring.registry import get_registry
 
 from ..models import AllianceSummary, Clinic, FormNorms, Patient, Rater
 
@@ -50,7 +56,10 @@ def gap_threshold() -> float:
 
 
 def _summary_values(
-    client: list[SeriesPoint], therapist: list[SeriesPoint], norms: dict[str, Norms]
+    client: list[SeriesPoint],
+    therapist: list[SeriesPoint],
+    norms: dict[str, Norms],
+    discussions: dict[int, int] | None = None,
 ) -> dict[str, object]:
     scored = [p for p in client if p.total_pomp is not None]
     values: dict[str, object] = {"questionnaires": len(client)}
@@ -60,9 +69,24 @@ def _summary_values(
     flags = analyse_points(scored, norms, name_items=[len(scored) - 1])
     summary = summary_of(rule_points(scored), flags)
     latest_norms = norms.get(latest.form_code, DEFAULT_NORMS)
+    raised = summary.raised()
+    since = {code: open_since(flags, code, index) for code, index in raised.items()}
     details = {
-        code: flag_numbers(flags[index], scored[index]) for code, index in summary.raised().items()
+        code: {
+            **flag_numbers(flags[index], scored[index]),
+            "since_response_id": scored[since[code]].response_id,
+        }
+        for code, index in raised.items()
     }
+    # Discussions cover the flags shown now, from the questionnaires where they were
+    # first raised (flag_details' since_response_id).
+    values.update(
+        attention_values(
+            [(p.administration_id, p.session_date) for p in scored],
+            since.values(),
+            discussions or {},
+        )
+    )
     values.update(
         latest_id=latest.response_id,
         form_code=latest.form_code,
@@ -88,7 +112,15 @@ def _summary_values(
     if own:
         mine = own[-1]
         values["therapist_pomp"] = mine.total_pomp
-        same = [p for p in scored if p.occasion_key == mine.occasion_key]
+        # A gap only between forms built to pair item by item (same items, same key):
+        # between other forms the two totals are shown side by side, not compared.
+        registry = get_registry()
+        same = [
+            p
+            for p in scored
+            if p.occasion_key == mine.occasion_key
+            and registry.are_paired(p.form_code, mine.form_code)
+        ]
         values["gap"] = mine.total_pomp - same[-1].total_pomp if same else None
     return values
 
@@ -116,6 +148,9 @@ _RESET = {
     "therapist_pomp": None,
     "gap": None,
     "questionnaires": 0,
+    "flag_raised_on": None,
+    "discussion_id": None,
+    "discussed_latest": False,
 }
 
 
@@ -140,6 +175,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
     with transaction.atomic(savepoint=False):
         existing = _locked_rows(ids, clinics)
         series = series_for(ids, last=None)
+        discussions = discussions_by_patient(ids)
         now = timezone.now()
         rows = []
         for pid in ids:
@@ -150,6 +186,7 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
                     by_rater.get(Rater.CLIENT, []),
                     by_rater.get(Rater.THERAPIST, []),
                     norms_by_clinic[clinics[pid]],
+                    discussions.get(pid, {}),
                 ),
                 "updated_at": now,
             }

@@ -216,9 +216,11 @@ class ClinicSettingsForm(forms.ModelForm):
             "invitation_expiry_days",
             "reminder_delay_days",
             "low_pomp_threshold",
+            "low_rule",
             "overdue_days",
             "time_zone",
         ]
+        widgets = {"low_rule": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

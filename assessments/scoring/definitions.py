@@ -96,6 +96,9 @@ class Form:
     items: tuple[Item, ...]  # ordered by number, numbered 1..N
     instructions: str = ""
     source_file: str = ""
+    # The form of the other rater built to pair with this one item by item (same items,
+    # same key), so that client and therapist ratings of a session can be compared.
+    pairs_with: str = ""
     # Left out of equality and hashing: a form is the same instrument whatever
     # translations a clinic has added, and Form must stay hashable for caches.
     translations: Mapping[str, Translation] = field(

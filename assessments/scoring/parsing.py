@@ -45,6 +45,7 @@ _FORM_FIELDS = {
     "reverse_items": True,
     "items": True,
     "translations": False,
+    "pairs_with": False,
 }
 _ITEM_FIELDS = {
     "number": True,
@@ -245,6 +246,11 @@ def parse_form(path: Path, data: dict[str, Any]) -> Form:
     instructions = data.get("instructions", "")
     if instructions:
         instructions = _text(path, instructions, "instructions")
+    pairs_with = data.get("pairs_with", "")
+    if pairs_with != "" and (not isinstance(pairs_with, str) or not _CODE_RE.match(pairs_with)):
+        raise InstrumentError(path, f"pairs_with {pairs_with!r} must be a form code")
+    if pairs_with == code:
+        raise InstrumentError(path, "pairs_with names the form itself")
     form = Form(
         code=code,
         title=_text(path, data["title"], "title"),
@@ -258,6 +264,7 @@ def parse_form(path: Path, data: dict[str, Any]) -> Form:
         items=items,
         instructions=instructions,
         source_file=str(path),
+        pairs_with=pairs_with,
     )
     if "translations" in data:
         translations = parse_translations(path, data["translations"], form)
@@ -325,3 +332,34 @@ def _parse_translation(path: Path, language: str, raw: Any, form: Form) -> Trans
         licence=licence,
         source_file=str(path),
     )
+
+
+def check_pairs(forms: dict[str, Form]) -> None:
+    """Every declared pair must be a real pair: the other form exists, is rated by the
+    other side, has the same number of items, and does not pair with a third form."""
+    for form in forms.values():
+        if not form.pairs_with:
+            continue
+        path = Path(form.source_file)
+        other = forms.get(form.pairs_with)
+        if other is None:
+            raise InstrumentError(
+                path, f"pairs_with names {form.pairs_with!r}, which is not a loaded form"
+            )
+        if other.rater == form.rater:
+            raise InstrumentError(
+                path,
+                f"pairs_with names {other.code!r}, rated by the {other.rater} too; "
+                "a pair is one client form and one therapist form",
+            )
+        if other.item_count != form.item_count:
+            raise InstrumentError(
+                path,
+                f"pairs_with names {other.code!r}, which has {other.item_count} items, "
+                f"not {form.item_count}",
+            )
+        if other.pairs_with and other.pairs_with != form.code:
+            raise InstrumentError(
+                path,
+                f"pairs_with names {other.code!r}, which pairs with {other.pairs_with!r}",
+            )

@@ -27,6 +27,7 @@ from .definitions import (
 from .parsing import (
     OVERLAY_FIELDS,
     check_fields,
+    check_pairs,
     parse_form,
     parse_translations,
     read_json,
@@ -86,6 +87,7 @@ class Registry:
             forms[code] = replace(
                 form, translations=MappingProxyType({**form.translations, **added})
             )
+        check_pairs(forms)
         return cls(forms)
 
     def get(self, code: str) -> Form:
@@ -93,6 +95,18 @@ class Registry:
             return self._forms[code]
         except (KeyError, TypeError):
             raise KeyError(code) from None
+
+    def pair_of(self, code: str) -> str | None:
+        """The form built to pair with `code` (declared in either file), or None."""
+        form = self._forms.get(code)
+        if form is None:
+            return None
+        if form.pairs_with:
+            return form.pairs_with
+        return next((f.code for f in self._forms.values() if f.pairs_with == code), None)
+
+    def are_paired(self, client_form: str, therapist_form: str) -> bool:
+        return bool(client_form) and self.pair_of(client_form) == therapist_form
 
     def codes(self) -> tuple[str, ...]:
         return tuple(self._forms)

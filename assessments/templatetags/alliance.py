@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -80,6 +81,14 @@ def query_with(context: Any, **changes: Any) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+@register.filter
+def days_ago(day: Any) -> int:
+    """Whole days from a date to today (0 for today or the future)."""
+    if day is None:
+        return 0
+    return max(0, (timezone.localdate() - day).days)
 
 
 @register.filter

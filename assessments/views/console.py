@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.alliance.low import low_rule_for, refresh_low_cutoffs
 from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
 from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
 from assessments.questionnaires.selectors import clinic_kiosks
@@ -33,6 +34,10 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
+        if "low_rule" in form.changed_data:
+            # The cut-offs are otherwise refreshed nightly with the norms; a clinic that
+            # has just chosen "lowest 10 %" sees it in force at once.
+            refresh_low_cutoffs(clinic_id=clinic.pk)
         audit.record(
             action="clinic_settings_changed",
             actor=_user(request),
@@ -45,7 +50,12 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/console/settings.html",
-        {"form": form, "nav": "console", "section": "settings"},
+        {
+            "form": form,
+            "low_rule": low_rule_for(clinic).describe(),
+            "nav": "console",
+            "section": "settings",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

@@ -13,12 +13,12 @@ from assessments.alliance.dashboards import (
     FLAG_CODES,
     SORTS,
     caseload_rows,
-    clinic_overview,
-    default_period,
     filter_and_sort,
     flag_names,
     waiting_in,
 )
+from assessments.alliance.low import low_rule_for
+from assessments.alliance.overview import STALE_DAYS, clinic_overview, default_period
 from clinicians.access import admin_required, therapist_required
 from clinicians.models import User
 
@@ -32,10 +32,11 @@ def _user(request: HttpRequest) -> User:
 @therapist_required
 def caseload(request: HttpRequest) -> HttpResponse:
     flag = request.GET.get("flag", "")
-    flag = flag if flag in (*FLAG_CODES, "any") else ""
+    flag = flag if flag in (*FLAG_CODES, "any", "discussed") else ""
     sort = request.GET.get("sort", "flags")
     sort = sort if sort in SORTS else "flags"
-    everyone = caseload_rows(_user(request))
+    low = low_rule_for(_user(request).clinic)
+    everyone = caseload_rows(_user(request), low=low)
     rows = filter_and_sort(everyone, flag=flag, sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -46,6 +47,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "flag_choices": flag_names(),
         "waiting": waiting_in(everyone)[:100],
+        "low_rule": low.describe(),
         "nav": "caseload",
     }
     return render(request, "assessments/dashboards/caseload.html", context)
@@ -72,10 +74,15 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
     elif start > end:
         errors.append(_("The start date is after the end date; the two were swapped."))
         start, end = end, start
-    overview = clinic_overview(_user(request), start=start, end=end, page=request.GET.get("page"))
+    stale = request.GET.get("stale") == "1"
+    overview = clinic_overview(
+        _user(request), start=start, end=end, page=request.GET.get("page"), stale_only=stale
+    )
     context = {
         "overview": overview,
         "flagged": overview.flagged,
+        "stale_days": STALE_DAYS,
+        "low_rule": overview.low.describe() if overview.low else [],
         "errors": errors,
         "nav": "console",
         "section": "alliance",

@@ -27,8 +27,15 @@ def form_detail(request: HttpRequest, code: str) -> HttpResponse:
     if code not in registry:
         raise Http404("No such form.")
     form = registry.get(code)
+    pair = registry.pair_of(code)
+    # A derived key (the WAI-S forms) is taken from the 36-item key, which is itself
+    # single-source: the page says so rather than letting "derived" sound firmer.
+    sources = {f.provenance for f in registry.forms() if f.code.startswith("wai-36-")}
     context = {
         "form": form,
+        "pair": registry.get(pair) if pair in registry else None,
+        "derived_from_single_source": any(i.source_item for i in form.items)
+        and "single-source" in sources,
         "labels": list(zip(form.scale.points, form.scale.labels, strict=True)),
         "translations": sorted(form.translations.values(), key=lambda t: t.language),
         "copyright": form.copyright or COPYRIGHT_NOTICE,

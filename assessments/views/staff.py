@@ -15,9 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments.alliance.analysis import client_chart_series
-from assessments.alliance.charts import alliance_chart
-from assessments.alliance.wording import norms_text
 from assessments.questionnaires.forms import (
     CorrectionReasonForm,
     QuestionnaireForm,
@@ -34,7 +31,6 @@ from assessments.questionnaires.links import (
 from assessments.questionnaires.reminders import administration_email
 from assessments.questionnaires.selectors import (
     answer_rows,
-    client_questionnaires,
     get_administration_for,
     get_response_for,
     next_session_number,
@@ -45,7 +41,7 @@ from assessments.scoring.sheet import ScoringError
 from clinicians.access import get_client_for, staff_required, therapist_required
 from clinicians.models import Patient, Role, User
 
-from ..models import Administration, OccasionKind, Rater
+from ..models import Administration, AdministrationStatus, OccasionKind, Rater
 
 LINK_COOKIE_SECONDS = 60 * 60
 LINK_COOKIE_SALT = "alliance.questionnaire-link"
@@ -84,36 +80,6 @@ def _remembered_link(request: HttpRequest, administration: Administration) -> st
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-@staff_required
-def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_client_for(_user(request), pk)
-    administrations = client_questionnaires(patient)
-    current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
-    by_rater, client_points = client_chart_series(patient)
-    therapist_points = [p for p in by_rater.get(Rater.THERAPIST, []) if p.total_pomp is not None]
-    chart = alliance_chart(
-        client_points,
-        therapist_points,
-        title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
-        % {"code": patient.code},
-    )
-    own_by_occasion = {p.occasion_key: p for p in therapist_points}
-    latest_clients = client_points[-1][1].details.get("norms_clients", 0) if client_points else 0
-    context = {
-        "latest_norms": norms_text(int(latest_clients or 0)),
-        "chart": chart,
-        "points": [(p, f, own_by_occasion.get(p.occasion_key)) for p, f in reversed(client_points)],
-        "therapist_points": therapist_points,
-        "patient": patient,
-        "administrations": administrations,
-        "current_therapist": current.therapist if current else None,
-        "is_own_client": bool(current and current.therapist_id == request.user.pk),
-        "nav": "caseload" if request.user.role == Role.THERAPIST else "console",
-        "registry": get_registry(),
-    }
-    return render(request, "assessments/staff/client_detail.html", context)
 
 
 @staff_required
@@ -250,7 +216,14 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         if rater == Rater.THERAPIST
         else patient.clinic.default_client_form
     )
-    # Which form: chosen with ?form=, else the clinic's default for this rater.
+    # The therapist's own rating pairs with a client questionnaire: the one named with
+    # ?for=, else the client's latest completed one; its session, and the form built to
+    # pair with its form, are the defaults (so that the two ratings can be compared).
+    source = _pair_source(patient, request.GET.get("for", "")) if rater == Rater.THERAPIST else None
+    paired = registry.pair_of(source.form_code) if source is not None else None
+    if paired in registry and registry.get(paired).rater == rater:
+        default = paired
+    # Which form: chosen with ?form=, else the default above for this rater.
     chosen = request.GET.get("form") or request.POST.get("form_code") or default
     if chosen not in registry or registry.get(chosen).rater != rater:
         chosen = (
@@ -266,15 +239,15 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "session_number": next_session_number(patient),
     }
     linked = request.GET.get("for")
-    if linked and linked.isdigit():
+    if rater == Rater.CLIENT and linked and linked.isdigit():
         source = Administration.objects.filter(pk=int(linked), patient=patient).first()
-        if source is not None:
-            initial.update(
-                occasion=source.occasion,
-                session_number=source.session_number,
-                occasion_note=source.occasion_note,
-                session_date=source.session_date,
-            )
+    if source is not None:
+        initial.update(
+            occasion=source.occasion,
+            session_number=source.session_number,
+            occasion_note=source.occasion_note,
+            session_date=source.session_date,
+        )
     data = request.POST if request.method == "POST" else None
     meta = StaffEntryForm(data, rater=rater, default=chosen, initial=initial)
     therapist_name = (
@@ -315,6 +288,21 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "assessments/staff/staff_entry.html", context, status=status)
+
+
+def _pair_source(patient: Patient, linked: str) -> Administration | None:
+    """The client questionnaire a therapist's own rating pairs with: ?for=<id> when it is
+    this client's, else the client's latest completed one (None if there is none)."""
+    of_client = Administration.objects.filter(patient=patient, rater=Rater.CLIENT)
+    if linked.isdigit():
+        named = of_client.filter(pk=int(linked)).first()
+        if named is not None:
+            return named
+    return (
+        of_client.filter(status=AdministrationStatus.COMPLETED)
+        .order_by("-session_date", "-completed_at", "-pk")
+        .first()
+    )
 
 
 def _current_therapist_or_none(patient: Patient) -> User | None:

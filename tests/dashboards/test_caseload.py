@@ -23,10 +23,17 @@ pytestmark = pytest.mark.django_db
 CASELOAD = reverse("assessments:caseload")
 
 
-def rate(actor: User, patient: Patient, values: list[int], *, rater: str = Rater.CLIENT) -> None:
+def rate(
+    actor: User,
+    patient: Patient,
+    values: list[int],
+    *,
+    rater: str = Rater.CLIENT,
+    form: str = "",
+) -> None:
     """Enter questionnaires a week apart (as paper forms, for speed), oldest first."""
     start = timezone.localdate() - timedelta(days=7 * len(values))
-    form = "wai-sr-client" if rater == Rater.CLIENT else "wai-s-therapist"
+    form = form or ("wai-sr-client" if rater == Rater.CLIENT else "wai-s-therapist")
     for n, value in enumerate(values, start=1):
         staff_entry_submit(
             actor=actor,
@@ -89,12 +96,31 @@ def test_an_expired_unanswered_link_makes_the_client_overdue(
         assert "overdue" in caseload_overview(therapist_a1)[0].flag_codes
 
 
-def test_a_client_therapist_gap_is_flagged(therapist_a1: User, client_a1: Patient) -> None:
-    rate(therapist_a1, client_a1, [5])
-    rate(therapist_a1, client_a1, [4], rater=Rater.THERAPIST)  # 4 on 7 points: POMP 50
+def test_a_client_therapist_gap_is_flagged_between_paired_forms(
+    therapist_a1: User, client_a1: Patient
+) -> None:
+    # All 7s on WAI-S client: items 4 and 10 are reverse-keyed, so the mean is 6 (POMP
+    # 83.3); all 4s on the therapist form: POMP 50 whatever the key.
+    rate(therapist_a1, client_a1, [7], form="wai-s-client")
+    rate(therapist_a1, client_a1, [4], rater=Rater.THERAPIST)
     rows = caseload_overview(therapist_a1)
-    assert rows[0].summary.gap == pytest.approx(50 - 100)
+    assert rows[0].summary.gap == pytest.approx(50 - 250 / 3)
     assert "gap" in rows[0].flag_codes
+
+
+def test_forms_not_built_to_pair_show_no_gap_and_the_chart_says_why(
+    therapist_a1: User, client_a1: Patient
+) -> None:
+    rate(therapist_a1, client_a1, [5])  # WAI-SR: it pairs with no therapist form
+    rate(therapist_a1, client_a1, [4], rater=Rater.THERAPIST)
+    rows = caseload_overview(therapist_a1)
+    assert rows[0].summary.gap is None
+    assert rows[0].summary.therapist_pomp == pytest.approx(50)
+    assert "gap" not in rows[0].flag_codes
+    page = client_for(therapist_a1).get(reverse("assessments:client", args=[client_a1.pk]))
+    text = page.content.decode()
+    assert "was not built to pair with the client" in text
+    assert "no gap is computed" in text
 
 
 def test_filter_by_flag_and_sort(therapist_a1: User, client_a1: Patient) -> None:

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.alliance.dashboards import clinic_overview
 from assessments.alliance.loadgen import make_load
+from assessments.alliance.overview import clinic_overview
 from assessments.models import OccasionKind
 from assessments.questionnaires.links import Occasion, administration_request
 from clinicians.models import Patient, User

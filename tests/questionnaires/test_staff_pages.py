@@ -274,6 +274,7 @@ def test_clinic_settings_change_the_default_form_and_expiry(
         "invitation_expiry_days": "3",
         "reminder_delay_days": "1",
         "low_pomp_threshold": "55",
+        "low_rule": "threshold",
         "overdue_days": "21",
     }
     assert browser.post("/console/settings/", body).status_code == 302

@@ -143,6 +143,7 @@ def test_the_admin_sets_the_zone_in_console_settings(clinic_a: Clinic, admin_a: 
         "invitation_expiry_days": 7,
         "reminder_delay_days": 2,
         "low_pomp_threshold": 60,
+        "low_rule": "threshold",
         "overdue_days": 21,
     }
     assert browser.post(url, {**data, "time_zone": "Europe/Berlin"}).status_code == 302
