@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from .addresses import client_address
 from .models import AuditEvent, Clinic, Patient, User
 
 # How the console's audit page names each action. Other apps may add theirs; an action
@@ -41,11 +42,8 @@ def action_label(action: str) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted
-    # proxy rewrites it, and an audit log must not record a forged address.
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind trusted proxies only: an audit log must not record a forged address.
+    return client_address(request)
 
 
 def build(

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from assessments.questionnaires import throttle
 from clinicians import audit
+from clinicians.addresses import client_address
 
 from .. import conf
 from ..models import ApiKey
@@ -62,7 +63,7 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return client_address(request) or "unknown"
 
 
 def _audit(request: HttpRequest, key: ApiKey | None, status: int, count: int | None) -> None:
