@@ -23,6 +23,8 @@ ACTION_LABELS: dict[str, Any] = {
     "therapist_reactivated": _("Therapist reactivated"),
     "client_created": _("Client added"),
     "client_viewed": _("Client viewed"),
+    "client_data_viewed": _("Client data viewed"),
+    "client_list_viewed": _("List of clients viewed"),
     "client_updated": _("Client details changed"),
     "client_discharged": _("Client discharged"),
     "client_reactivated": _("Client reactivated"),
@@ -35,6 +37,11 @@ ACTION_LABELS: dict[str, Any] = {
     "import_confirmed": _("Import confirmed"),
     "import_discarded": _("Import discarded"),
 }
+
+
+# Actions that read client data without changing it: the audit page's "Views" filter.
+# Other apps add theirs (downloads, API calls) in their AppConfig.ready.
+READ_ACTIONS: set[str] = {"client_viewed", "client_data_viewed", "client_list_viewed"}
 
 
 def action_label(action: str) -> str:
@@ -67,13 +74,14 @@ def build(
         object_id = object_id or obj.pk
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    if clinic is None and actor is not None:
-        clinic = actor.clinic
+    clinic_id = clinic.pk if clinic is not None else None
+    if clinic_id is None and actor is not None:
+        clinic_id = actor.clinic_id  # the id only: no query for the clinic row
     return AuditEvent(
         action=action,
         actor=actor,
         actor_label=actor_label or (actor.email if actor else ""),
-        clinic=clinic,
+        clinic_id=clinic_id,
         patient=patient,
         object_type=object_type,
         object_id=str(object_id) if object_id != "" else "",
@@ -110,6 +118,33 @@ def record(
     )
     event.save(force_insert=True)
     return event
+
+
+def record_view(
+    request: HttpRequest, *, page: str, patient: Patient, obj: Any = None
+) -> AuditEvent:
+    """A staff member saw one client's data on `page` (its name, not its content)."""
+    return record(
+        action="client_data_viewed",
+        actor=request.user,  # type: ignore[arg-type]
+        clinic=None,
+        obj=obj if obj is not None else patient,
+        patient=patient,
+        request=request,
+        detail={"page": page},
+    )
+
+
+def record_list_view(request: HttpRequest, *, page: str) -> AuditEvent:
+    """A staff member saw a list of many clients: one line naming the list, not one per
+    client, so a dashboard read costs one insert. The list's filters are in the URL the
+    line does not keep; who, when and from where are enough to ask why."""
+    return record(
+        action="client_list_viewed",
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+        detail={"page": page},
+    )
 
 
 def record_many(events: list[AuditEvent], *, batch_size: int = 1000) -> None:

@@ -246,6 +246,15 @@ class ImportUploadForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     client = forms.CharField(label=_("Client code"), max_length=40, required=False)
+    kind = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("Views and changes")),
+            ("views", _("Only views of client data")),
+            ("changes", _("Only changes and sign-ins")),
+        ],
+    )
     actor = TherapistChoiceField(
         label=_("Done by"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
     )

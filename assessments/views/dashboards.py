@@ -19,6 +19,7 @@ from assessments.alliance.dashboards import (
     flag_names,
     waiting_in,
 )
+from clinicians import audit
 from clinicians.access import admin_required, therapist_required
 from clinicians.models import User
 
@@ -48,6 +49,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "waiting": waiting_in(everyone)[:100],
         "nav": "caseload",
     }
+    audit.record_list_view(request, page="caseload")
     return render(request, "assessments/dashboards/caseload.html", context)
 
 
@@ -80,4 +82,5 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         "nav": "console",
         "section": "alliance",
     }
+    audit.record_list_view(request, page="clinic_alliance")
     return render(request, "assessments/dashboards/clinic.html", context)

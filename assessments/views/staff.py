@@ -41,6 +41,7 @@ from assessments.questionnaires.selectors import (
 from assessments.questionnaires.submissions import response_correct, staff_entry_submit
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
+from clinicians import audit
 from clinicians.access import get_client_for, staff_required, therapist_required
 from clinicians.models import Patient, Role, User
 
@@ -110,6 +111,7 @@ def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "nav": "caseload" if request.user.role == Role.THERAPIST else "console",
         "registry": get_registry(),
     }
+    audit.record_view(request, page="client", patient=patient)
     return render(request, "assessments/staff/client_detail.html", context)
 
 
@@ -146,6 +148,7 @@ def request_new(request: HttpRequest, pk: str) -> HttpResponse:
             _remember_link(response, issued.administration, issued.token)
             return response
     context = {"patient": patient, "form": form, "nav": _nav(user)}
+    audit.record_view(request, page="request_new", patient=patient)
     return render(request, "assessments/staff/request_new.html", context)
 
 
@@ -186,6 +189,9 @@ def administration_detail(request: HttpRequest, pk: str) -> HttpResponse:
         and administration.rater == Rater.CLIENT
         and administration.therapist_id == user.pk,
     }
+    audit.record_view(
+        request, page="questionnaire", patient=administration.patient, obj=administration
+    )
     return render(request, "assessments/staff/administration.html", context)
 
 
@@ -311,6 +317,8 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "nav": _nav(user),
     }
     status = 400 if request.method == "POST" else 200
+    page = "own_rating" if rater == Rater.THERAPIST else "paper_entry"
+    audit.record_view(request, page=page, patient=patient)
     return render(request, "assessments/staff/staff_entry.html", context, status=status)
 
 
@@ -372,6 +380,7 @@ def response_correct_view(request: HttpRequest, pk: str) -> HttpResponse:
         "instrument": instrument,
         "nav": _nav(user),
     }
+    audit.record_view(request, page="correction", patient=administration.patient, obj=response)
     return render(
         request,
         "assessments/staff/correct.html",

@@ -61,13 +61,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if code:
             patient = Patient.objects.filter(clinic_id=user.clinic_id, code__iexact=code).first()
             not_found = patient is None
-    events = audit_events(user, patient=patient, actor=actor)
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    events = audit_events(user, patient=patient, actor=actor, kind=kind)
     page = paginate(request, events.none() if not_found else events)
     names = {s.pk: str(s) for s in staff}
     rows = [
         (e, audit.action_label(e.action), subject(e, names), describe(e, names))
         for e in page.object_list
     ]
+    audit.record_list_view(request, page="audit_log")
     return render_console(
         request,
         "clinicians/console/audit.html",
