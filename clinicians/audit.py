@@ -53,6 +53,23 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return client_address(request)
 
 
+# C0 controls but tab, and DEL. PostgreSQL cannot store NUL in text or JSON at all, and
+# the others only confuse whoever reads the log.
+_CONTROL = dict.fromkeys([*range(0, 9), *range(10, 32), 127], "\ufffd")
+
+
+def _clean(value: Any) -> Any:
+    """A value fit for the log: control characters (NUL above all) replaced, in text
+    at any depth; an edited URL's junk must be recorded, not crash the request."""
+    if isinstance(value, str):
+        return value.translate(_CONTROL)
+    if isinstance(value, dict):
+        return {_clean(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 def build(
     *,
     action: str,
@@ -80,13 +97,13 @@ def build(
     return AuditEvent(
         action=action,
         actor=actor,
-        actor_label=actor_label or (actor.email if actor else ""),
+        actor_label=_clean(actor_label or (actor.email if actor else "")),
         clinic_id=clinic_id,
         patient=patient,
-        object_type=object_type,
-        object_id=str(object_id) if object_id != "" else "",
+        object_type=_clean(object_type),
+        object_id=_clean(str(object_id))[:64] if object_id != "" else "",
         ip=client_ip(request),
-        detail=detail or {},
+        detail=_clean(detail or {}),
     )
 
 

@@ -37,7 +37,7 @@ def client_list(
         qs = qs.filter(status=PatientStatus.DISCHARGED)
     if therapist == "none":
         qs = qs.filter(current__isnull=True)
-    elif therapist.isdigit():
+    elif therapist.isascii() and therapist.isdigit():
         qs = qs.filter(current__therapist_id=int(therapist))
     return qs.order_by("code", "pk")
 

@@ -42,7 +42,7 @@ from assessments.questionnaires.submissions import response_correct, staff_entry
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
 from clinicians import audit
-from clinicians.access import get_client_for, staff_required, therapist_required
+from clinicians.access import get_client_for, parse_id, staff_required, therapist_required
 from clinicians.models import Patient, Role, User
 
 from ..models import Administration, OccasionKind, Rater
@@ -268,9 +268,9 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "occasion": OccasionKind.SESSION,
         "session_number": next_session_number(patient),
     }
-    linked = request.GET.get("for")
-    if linked and linked.isdigit():
-        source = Administration.objects.filter(pk=int(linked), patient=patient).first()
+    linked = parse_id(request.GET.get("for"))
+    if linked is not None:
+        source = Administration.objects.filter(pk=linked, patient=patient).first()
         if source is not None:
             initial.update(
                 occasion=source.occasion,

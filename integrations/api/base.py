@@ -193,7 +193,7 @@ def page_size(request: HttpRequest) -> int:
     raw = request.GET.get("page_size")
     if raw is None or raw == "":
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise ApiError(400, f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)
 
@@ -221,7 +221,8 @@ def decode_cursor(request: HttpRequest) -> tuple[datetime, int] | None:
 
 
 def object_id(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    # ASCII only: "²".isdigit() is True and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(404, "No such questionnaire.")
     return int(raw)
 
