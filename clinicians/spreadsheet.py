@@ -31,9 +31,6 @@ ALIASES = {
     "preferred_language": "language",
     "therapist": "therapist_email",
 }
-# Cells that a spreadsheet program would run as a formula if the text were opened
-# in one; shown as a note in the preview, stored as text.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def max_bytes() -> int:
