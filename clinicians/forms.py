@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Patient, Role, User
 from .spreadsheet import max_bytes
+from .text import single_line
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -76,6 +77,7 @@ class InviteTherapistForm(forms.Form):
         label=_("Name"),
         max_length=120,
         help_text=_("As clients should see it, e.g. “Dr. Alex Rivera”."),
+        validators=[single_line],
     )
 
 
@@ -86,8 +88,11 @@ class ClientForm(forms.Form):
         label=_("Client code"),
         max_length=40,
         help_text=_("Your clinic's own identifier, e.g. a file number. Unique in the clinic."),
+        validators=[single_line],
     )
-    display_name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    display_name = forms.CharField(
+        label=_("Name"), max_length=120, required=False, validators=[single_line]
+    )
     email = forms.EmailField(
         label=_("Email"),
         required=False,
@@ -97,6 +102,7 @@ class ClientForm(forms.Form):
         label=_("Preferred language"),
         max_length=10,
         initial="en",
+        validators=[single_line],
         help_text=_("A language code such as en, de or pt-br."),
     )
 

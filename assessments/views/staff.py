@@ -30,7 +30,7 @@ from assessments.questionnaires.links import (
     administration_revoke,
     link_url,
 )
-from assessments.questionnaires.reminders import administration_email
+from assessments.questionnaires.reminders import EmailNotSent, administration_email
 from assessments.questionnaires.selectors import (
     answer_rows,
     client_questionnaires,
@@ -139,8 +139,13 @@ def request_new(request: HttpRequest, pk: str) -> HttpResponse:
                 request=request,
             )
             if form.cleaned_data.get("send_email"):
-                administration_email(actor=user, administration=issued.administration)
-                messages.success(request, _("The link was emailed to the client."))
+                try:
+                    administration_email(actor=user, administration=issued.administration)
+                except EmailNotSent as exc:
+                    # The questionnaire exists: go to its page, where the link is.
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(request, _("The link was emailed to the client."))
         except QuestionnaireError as exc:
             form.add_error(None, str(exc))
         else:

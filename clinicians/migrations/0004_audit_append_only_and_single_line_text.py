@@ -1,4 +1,5 @@
-"""The audit table refuses UPDATE and DELETE in the database itself (PostgreSQL).
+"""The audit table refuses UPDATE and DELETE in the database itself (PostgreSQL), and
+single-line text fields (names, codes) refuse control characters.
 
 The model already refuses `save()` on an existing line and `delete()`; this trigger
 also stops raw SQL, `QuerySet.update()`/`.delete()` and anyone with a database shell
@@ -24,7 +25,9 @@ FOR EACH ROW):
 SQLite (the zero-setup default) gets no trigger: the model's refusals still hold there.
 """
 
-from django.db import migrations
+from django.db import migrations, models
+
+import clinicians.text
 
 CREATE = r"""
 CREATE OR REPLACE FUNCTION clinicians_auditevent_append_only() RETURNS trigger
@@ -71,4 +74,53 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP), elidable=False),
+        # Single-line text (names, codes): control characters refused (clinicians.text).
+        migrations.AlterField(
+            model_name="clinic",
+            name="name",
+            field=models.CharField(
+                max_length=200, validators=[clinicians.text.single_line], verbose_name="name"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="patient",
+            name="code",
+            field=models.CharField(
+                help_text="The clinic's own identifier for this client, unique within the clinic.",
+                max_length=40,
+                validators=[clinicians.text.single_line],
+                verbose_name="client code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="patient",
+            name="display_name",
+            field=models.CharField(
+                blank=True,
+                max_length=120,
+                validators=[clinicians.text.single_line],
+                verbose_name="name",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="patient",
+            name="preferred_language",
+            field=models.CharField(
+                default="en",
+                max_length=10,
+                validators=[clinicians.text.single_line],
+                verbose_name="preferred language",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="user",
+            name="display_name",
+            field=models.CharField(
+                blank=True,
+                help_text="Shown to clients on their questionnaire, e.g. 'Dr. Rivera'.",
+                max_length=120,
+                validators=[clinicians.text.single_line],
+                verbose_name="display name",
+            ),
+        ),
     ]
