@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessments.questionnaires.forms import KioskCodeForm, QuestionnaireForm
@@ -28,10 +29,14 @@ KIOSK_SESSION_KEY = "kiosk_questionnaire"
 LINK_SESSION_SECONDS = 2 * 60 * 60
 KIOSK_IDLE_SECONDS = 120
 KIOSK_COOKIE = "alliance_kiosk"
-# Wrong kiosk codes allowed per 10 minutes, per tablet and per clinic.
+# Wrong kiosk codes allowed per 10 minutes. Per tablet: exactly 5, counted atomically
+# (each try is reserved before the code is checked). Per clinic, a backstop against
+# guessing from many tablets at once: reached only when ten tablets are each at their
+# own limit, and even then a tablet with no wrong code in the window still works, so
+# one tablet (or a few) can never lock out the clinic's others. See SECURITY.md.
 KIOSK_WINDOW_SECONDS = 600
 KIOSK_WRONG_PER_DEVICE = 5
-KIOSK_WRONG_PER_CLINIC = 30
+KIOSK_WRONG_PER_CLINIC = 50
 
 
 def _private(response: HttpResponse, *, token_in_url: bool = False) -> HttpResponse:
@@ -225,6 +230,18 @@ def _kiosk_session_start(request: HttpRequest, administration: Administration) -
     request.session.set_expiry(KIOSK_IDLE_SECONDS)
 
 
+def _kiosk_limited(device_key: str, clinic_key: str, window: int) -> bool:
+    """Reserve one try for this tablet; True when it may not check a code now."""
+    # The clinic backstop: only tablets that have already typed a wrong code wait.
+    if (
+        throttle.hits(clinic_key, window_seconds=window) >= KIOSK_WRONG_PER_CLINIC
+        and throttle.hits(device_key, window_seconds=window) > 0
+    ):
+        return True
+    # The atomic increment *is* the check: of 40 parallel tries exactly 5 see 1..5.
+    return throttle.hit(device_key, window_seconds=window) > KIOSK_WRONG_PER_DEVICE
+
+
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest) -> HttpResponse:
     device = _kiosk_device(request)
@@ -238,10 +255,7 @@ def kiosk(request: HttpRequest) -> HttpResponse:
         device_key = f"kiosk-device:{device.pk}"
         clinic_key = f"kiosk-clinic:{clinic.pk}"
         window = KIOSK_WINDOW_SECONDS
-        limited = (
-            throttle.hits(device_key, window_seconds=window) >= KIOSK_WRONG_PER_DEVICE
-            or throttle.hits(clinic_key, window_seconds=window) >= KIOSK_WRONG_PER_CLINIC
-        )
+        limited = _kiosk_limited(device_key, clinic_key, window)
         if not limited:
             code = normalise_short_code(form.cleaned_data["code"])
             administration = (
@@ -252,13 +266,16 @@ def kiosk(request: HttpRequest) -> HttpResponse:
                 else None
             )
             if administration is not None:
+                throttle.refund(device_key, window_seconds=window)  # a right code is free
                 _kiosk_session_start(request, administration)
                 return _private(redirect("assessments:kiosk_questionnaire"))
-            throttle.hit(device_key, window_seconds=window)
             throttle.hit(clinic_key, window_seconds=window)
             form.add_error(
                 "code",
-                "That code does not work. Check it with your therapist, or ask at the front desk.",
+                _(
+                    "That code does not work. Check it with your therapist, or ask at the "
+                    "front desk."
+                ),
             )
     context = {"clinic_name": clinic.name, "form": form, "limited": limited}
     status = 429 if limited else (400 if form.is_bound and form.errors else 200)
