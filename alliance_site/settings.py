@@ -308,6 +308,10 @@ ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024
 # proxies, or their networks. Default none: the header is ignored (see README).
 ALLIANCE_TRUSTED_PROXIES = env_trusted_proxies("ALLIANCE_TRUSTED_PROXIES")
 ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
+# Columns and cells bound the work of checking a file (bytes alone do not: a 150 KB
+# workbook can hold a million cells). Within these, a file is checked in about 2 s.
+ALLIANCE_IMPORT_MAX_COLUMNS = env_int("ALLIANCE_IMPORT_MAX_COLUMNS", 30)
+ALLIANCE_IMPORT_MAX_CELLS = env_int("ALLIANCE_IMPORT_MAX_CELLS", 500_000)
 
 LOGGING = {
     "version": 1,
