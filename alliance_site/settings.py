@@ -118,6 +118,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and views: a NUL in a URL is refused with 400 (see the class).
+    "alliance_site.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -311,7 +313,7 @@ ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
 # Columns and cells bound the work of checking a file (bytes alone do not: a 150 KB
 # workbook can hold a million cells). Within these, a file is checked in about 2 s.
 ALLIANCE_IMPORT_MAX_COLUMNS = env_int("ALLIANCE_IMPORT_MAX_COLUMNS", 30)
-ALLIANCE_IMPORT_MAX_CELLS = env_int("ALLIANCE_IMPORT_MAX_CELLS", 500_000)
+ALLIANCE_IMPORT_MAX_CELLS = env_int("ALLIANCE_IMPORT_MAX_CELLS", 300_000)
 
 LOGGING = {
     "version": 1,
