@@ -98,6 +98,28 @@ class PrivacyHeadersMiddleware:
         return response
 
 
+class RefuseNulMiddleware:
+    """A NUL in the path or the query string answers 400 before any view runs.
+
+    No URL of ours holds one, and PostgreSQL refuses NUL in any text it is given, so a
+    view that filters on a parameter (a search box, a client code) would answer 500.
+    Form fields are already covered by Django (CharField refuses NUL).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            from .views import error_400
+
+            return error_400(request)
+        return self.get_response(request)
+
+
 class ClinicTimeZoneMiddleware:
     """Staff see dates and times on their clinic's wall clock.
 

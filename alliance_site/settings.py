@@ -7,6 +7,7 @@ and the allowed hosts are given, and the HTTPS-only protections switch on.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from importlib.util import find_spec
@@ -55,6 +56,24 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from exc
+
+
+def env_trusted_proxies(name: str) -> int | list[str]:
+    """A number of proxies ("1") or their networks ("10.0.0.0/8, 192.0.2.7"); 0 if unset."""
+    raw = env_str(name)
+    if not raw:
+        return 0
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    networks = [part.strip() for part in raw.split(",") if part.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be a number of proxies or a list of networks, not {raw!r}."
+            ) from exc
+    return networks
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
@@ -119,6 +138,8 @@ MIDDLEWARE = [
     "alliance_site.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and views: a NUL in a URL is refused with 400 (see the class).
+    "alliance_site.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -268,6 +289,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Lockout counts the client's real address (see ALLIANCE_TRUSTED_PROXIES), not the
+# balancer's, so one attacker cannot lock every colleague behind the same balancer.
+AXES_CLIENT_IP_CALLABLE = "clinicians.addresses.axes_client_address"
 
 # Second factor (TOTP from an authenticator app, or a one-time recovery code). Required
 # for every staff account; ALLIANCE_REQUIRE_2FA=false is for the local demo only, and
@@ -405,6 +429,9 @@ ALLIANCE_BASE_URL = env_str("ALLIANCE_BASE_URL", "http://127.0.0.1:8000")
 ALLIANCE_GAP_POMP = env_int("ALLIANCE_GAP_POMP", 20)
 ALLIANCE_INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
 ALLIANCE_IMPORT_MAX_BYTES = env_int("ALLIANCE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# The proxies in front of the app whose X-Forwarded-For may be believed: a number of
+# proxies, or their networks. Default none: the header is ignored (see README).
+ALLIANCE_TRUSTED_PROXIES = env_trusted_proxies("ALLIANCE_TRUSTED_PROXIES")
 ALLIANCE_IMPORT_MAX_ROWS = env_int("ALLIANCE_IMPORT_MAX_ROWS", 50_000)
 # Retention (`manage.py retention`): import batches lose their names and emails after
 # this many days; the audit log is kept this many years, and never fewer than 6 (the
@@ -418,6 +445,10 @@ if ALLIANCE_AUDIT_RETENTION_YEARS < 6:
         "ALLIANCE_AUDIT_RETENTION_YEARS must be at least 6: the audit log is kept 6 years "
         "or longer."
     )
+# Columns and cells bound the work of checking a file (bytes alone do not: a 150 KB
+# workbook can hold a million cells). Within these, a file is checked in about 2 s.
+ALLIANCE_IMPORT_MAX_COLUMNS = env_int("ALLIANCE_IMPORT_MAX_COLUMNS", 30)
+ALLIANCE_IMPORT_MAX_CELLS = env_int("ALLIANCE_IMPORT_MAX_CELLS", 300_000)
 
 # --- observability -------------------------------------------------------------------
 # Logs: one JSON object per line with the request id (LOG_FORMAT=json, the default when

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicians.models import Clinic, Patient, User
+from clinicians.text import single_line
 
 
 class Rater(models.TextChoices):
@@ -66,7 +67,7 @@ class Administration(models.Model):
     rater = models.CharField(max_length=10, choices=Rater.choices)
     occasion = models.CharField(max_length=12, choices=OccasionKind.choices)
     session_number = models.PositiveSmallIntegerField(null=True, blank=True)
-    occasion_note = models.CharField(max_length=80, blank=True)
+    occasion_note = models.CharField(max_length=80, blank=True, validators=[single_line])
     session_date = models.DateField()
     status = models.CharField(
         max_length=10, choices=AdministrationStatus.choices, default=AdministrationStatus.OPEN
@@ -85,6 +86,10 @@ class Administration(models.Model):
     short_code_expires_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # The last email (link or reminder) that could not be sent, and why in plain words;
+    # shown on the questionnaire's page so the therapist can reach the client otherwise.
+    email_failed_at = models.DateTimeField(null=True, blank=True)
+    email_failure = models.CharField(max_length=200, blank=True)
     # A therapist's rating points at the client's administration of the same occasion.
     linked_to = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="linked_ratings"
@@ -233,7 +238,7 @@ class KioskDevice(models.Model):
     """A waiting-room tablet enrolled by a clinic admin; recognised by a cookie."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[single_line])
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

@@ -66,10 +66,26 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+# Ids are positive 64-bit integers: a longer string of digits is no object of ours.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """An object id from a URL or a form, or None. ASCII digits only: `str.isdigit()`
+    accepts "²" (which `int()` refuses) and `int()` accepts "١٢" and "1_0"; an edited
+    URL must get a plain 404, not a 500 or another object."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if 0 < raw <= MAX_ID else None
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
 def get_client_for(user: User, pk: int | str) -> Patient:
     """The client `pk` if `user` may see it; 404 otherwise (never reveal it exists)."""
     try:
-        return patients_visible_to(user).get(pk=int(pk))
+        return patients_visible_to(user).get(pk=parse_id(pk))
     except (Patient.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such client.") from exc
 
@@ -84,7 +100,7 @@ def therapists_of(user: User) -> QuerySet[User]:
 def get_therapist_for(user: User, pk: int | str) -> User:
     """A therapist of the admin's own clinic; 404 for anyone else's."""
     try:
-        return therapists_of(user).get(pk=int(pk))
+        return therapists_of(user).get(pk=parse_id(pk))
     except (User.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such therapist.") from exc
 
@@ -94,6 +110,6 @@ def get_import_for(user: User, pk: int | str) -> ImportBatch:
     if user.clinic_id is None:
         raise Http404("No such import.")
     try:
-        return ImportBatch.objects.get(clinic_id=user.clinic_id, pk=int(pk))
+        return ImportBatch.objects.get(clinic_id=user.clinic_id, pk=parse_id(pk))
     except (ImportBatch.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such import.") from exc

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from .addresses import client_address
 from .models import AuditEvent, Clinic, Patient, User
 
 # How the console's audit page names each action. Other apps may add theirs; an action
@@ -27,6 +28,8 @@ ACTION_LABELS: dict[str, Any] = {
     "therapist_reactivated": _("Therapist reactivated"),
     "client_created": _("Client added"),
     "client_viewed": _("Client viewed"),
+    "client_data_viewed": _("Client data viewed"),
+    "client_list_viewed": _("List of clients viewed"),
     "client_updated": _("Client details changed"),
     "client_discharged": _("Client discharged"),
     "client_reactivated": _("Client reactivated"),
@@ -44,16 +47,35 @@ ACTION_LABELS: dict[str, Any] = {
 }
 
 
+# Actions that read client data without changing it: the audit page's "Views" filter.
+# Other apps add theirs (downloads, API calls) in their AppConfig.ready.
+READ_ACTIONS: set[str] = {"client_viewed", "client_data_viewed", "client_list_viewed"}
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted
-    # proxy rewrites it, and an audit log must not record a forged address.
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind trusted proxies only: an audit log must not record a forged address.
+    return client_address(request)
+
+
+# C0 controls but tab, and DEL. PostgreSQL cannot store NUL in text or JSON at all, and
+# the others only confuse whoever reads the log.
+_CONTROL = dict.fromkeys([*range(0, 9), *range(10, 32), 127], "\ufffd")
+
+
+def _clean(value: Any) -> Any:
+    """A value fit for the log: control characters (NUL above all) replaced, in text
+    at any depth; an edited URL's junk must be recorded, not crash the request."""
+    if isinstance(value, str):
+        return value.translate(_CONTROL)
+    if isinstance(value, dict):
+        return {_clean(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
 
 
 def build(
@@ -78,19 +100,20 @@ def build(
         object_id = object_id or obj.pk
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    if clinic is None and actor is not None:
-        clinic = actor.clinic
+    clinic_id = clinic.pk if clinic is not None else None
+    if clinic_id is None and actor is not None:
+        clinic_id = actor.clinic_id  # the id only: no query for the clinic row
     return AuditEvent(
         action=action,
         actor=actor,
-        actor_label=actor_label or (actor.email if actor else ""),
-        clinic=clinic,
+        actor_label=_clean(actor_label or (actor.email if actor else "")),
+        clinic_id=clinic_id,
         patient=patient,
-        object_type=object_type,
-        object_id=str(object_id) if object_id != "" else "",
+        object_type=_clean(object_type),
+        object_id=_clean(str(object_id))[:64] if object_id != "" else "",
         # `ip` is for work done later, away from the request (a background task).
         ip=ip or client_ip(request),
-        detail=detail or {},
+        detail=_clean(detail or {}),
     )
 
 
@@ -124,6 +147,33 @@ def record(
     )
     event.save(force_insert=True)
     return event
+
+
+def record_view(
+    request: HttpRequest, *, page: str, patient: Patient, obj: Any = None
+) -> AuditEvent:
+    """A staff member saw one client's data on `page` (its name, not its content)."""
+    return record(
+        action="client_data_viewed",
+        actor=request.user,  # type: ignore[arg-type]
+        clinic=None,
+        obj=obj if obj is not None else patient,
+        patient=patient,
+        request=request,
+        detail={"page": page},
+    )
+
+
+def record_list_view(request: HttpRequest, *, page: str) -> AuditEvent:
+    """A staff member saw a list of many clients: one line naming the list, not one per
+    client, so a dashboard read costs one insert. The list's filters are in the URL the
+    line does not keep; who, when and from where are enough to ask why."""
+    return record(
+        action="client_list_viewed",
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+        detail={"page": page},
+    )
 
 
 def record_many(events: list[AuditEvent], *, batch_size: int = 1000) -> None:

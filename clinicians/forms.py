@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Patient, Role, StaffInvitation, User
 from .spreadsheet import max_bytes
+from .text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class InviteTherapistForm(forms.Form):
         label=_("Name"),
         max_length=120,
         help_text=_("As clients should see it, e.g. “Dr. Alex Rivera”."),
+        validators=[single_line],
     )
 
 
@@ -127,8 +129,11 @@ class ClientForm(forms.Form):
         label=_("Client code"),
         max_length=40,
         help_text=_("Your clinic's own identifier, e.g. a file number. Unique in the clinic."),
+        validators=[single_line],
     )
-    display_name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    display_name = forms.CharField(
+        label=_("Name"), max_length=120, required=False, validators=[single_line]
+    )
     email = forms.EmailField(
         label=_("Email"),
         required=False,
@@ -138,6 +143,7 @@ class ClientForm(forms.Form):
         label=_("Preferred language"),
         max_length=10,
         initial="en",
+        validators=[single_line],
         help_text=_("A language code such as en, de or pt-br."),
     )
 
@@ -287,6 +293,15 @@ class ImportUploadForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     client = forms.CharField(label=_("Client code"), max_length=40, required=False)
+    kind = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("Views and changes")),
+            ("views", _("Only views of client data")),
+            ("changes", _("Only changes and sign-ins")),
+        ],
+    )
     actor = TherapistChoiceField(
         label=_("Done by"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
     )

@@ -19,6 +19,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .text import single_line
+
 
 def default_time_zone() -> str:
     return settings.TIME_ZONE
@@ -39,7 +41,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class Clinic(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -162,6 +164,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=120,
         blank=True,
         help_text=_("Shown to clients on their questionnaire, e.g. 'Dr. Rivera'."),
+        validators=[single_line],
     )
     clinic = models.ForeignKey(
         Clinic,
@@ -237,11 +240,14 @@ class Patient(models.Model):
     code = models.CharField(
         _("client code"),
         max_length=40,
+        validators=[single_line],
         help_text=_("The clinic's own identifier for this client, unique within the clinic."),
     )
-    display_name = models.CharField(_("name"), max_length=120, blank=True)
+    display_name = models.CharField(_("name"), max_length=120, blank=True, validators=[single_line])
     email = models.EmailField(_("email"), blank=True)
-    preferred_language = models.CharField(_("preferred language"), max_length=10, default="en")
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, default="en", validators=[single_line]
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
     )

@@ -45,7 +45,7 @@ def client_list(
         qs = qs.filter(status=PatientStatus.DISCHARGED)
     if therapist == "none":
         qs = qs.filter(current__isnull=True)
-    elif therapist.isdigit():
+    elif therapist.isascii() and therapist.isdigit():
         qs = qs.filter(current__therapist_id=int(therapist))
     return qs.order_by("code", "pk")
 
@@ -131,10 +131,17 @@ def assignment_history(patient: Patient) -> QuerySet[CaseAssignment]:
 
 
 def audit_events(
-    user: User, *, patient: Patient | None = None, actor: User | None = None
+    user: User, *, patient: Patient | None = None, actor: User | None = None, kind: str = ""
 ) -> QuerySet[AuditEvent]:
-    """The user's clinic's audit log, newest first, optionally for one client or actor."""
+    """The user's clinic's audit log, newest first, optionally for one client or actor,
+    and only views (reads of client data) or only changes (everything else)."""
+    from .audit import READ_ACTIONS
+
     qs = AuditEvent.objects.filter(clinic_id=user.clinic_id).select_related("patient")
+    if kind == "views":
+        qs = qs.filter(action__in=READ_ACTIONS)
+    elif kind == "changes":
+        qs = qs.exclude(action__in=READ_ACTIONS)
     if patient is not None:
         qs = qs.filter(patient=patient)
     if actor is not None:

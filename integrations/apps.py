@@ -8,7 +8,9 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The console's audit page names actions from this table (see clinicians.audit).
-        from clinicians.audit import ACTION_LABELS
+        from clinicians.audit import ACTION_LABELS, READ_ACTIONS
+
+        READ_ACTIONS.update({"export_downloaded", "questionnaire_exported", "api_call"})
 
         from . import checks  # noqa: F401 - registers the export folder check
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.scoring.registry import get_registry
 from clinicians.access import therapists_of
 from clinicians.models import User
+from clinicians.text import single_line
 
 from .exports.rows import ExportFilters
 from .models import ExportFormat, Scope
@@ -84,6 +85,7 @@ class ApiKeyForm(forms.Form):
         label=_("Name"),
         max_length=80,
         help_text=_("Which system will use it, e.g. “Health record (Epic)”."),
+        validators=[single_line],
     )
     scopes = forms.MultipleChoiceField(
         label=_("May read"),

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicians.models import Clinic, User
+from clinicians.text import single_line
 
 
 class Scope(models.TextChoices):
@@ -22,7 +23,7 @@ class ApiKey(models.Model):
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[single_line])
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)

@@ -14,6 +14,7 @@ from assessments.questionnaires.links import Occasion
 from assessments.scoring.definitions import Form, render_item_text
 from assessments.scoring.registry import get_registry
 from clinicians.models import Clinic
+from clinicians.text import single_line
 
 from ..models import OccasionKind
 
@@ -136,6 +137,7 @@ class OccasionForm(forms.Form):
         max_length=80,
         required=False,
         help_text=_("Needed when the occasion is 'Other'."),
+        validators=[single_line],
     )
     session_date = forms.DateField(
         label=_("Session date"),
@@ -242,6 +244,7 @@ class KioskEnrolForm(forms.Form):
         label=_("Name of this tablet"),
         max_length=80,
         help_text=_("For example: Waiting room, ground floor."),
+        validators=[single_line],
     )
 
 

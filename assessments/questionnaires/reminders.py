@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from datetime import timedelta
+from typing import NamedTuple
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -24,6 +27,74 @@ from ..models import (
 from ..scoring.registry import get_registry
 from .links import QuestionnaireError, issue_link, link_url, lock_open
 
+logger = logging.getLogger(__name__)
+
+
+class RemindersRun(NamedTuple):
+    """What one run did. A tuple, so a task queue can carry it as JSON."""
+
+    sent: int
+    failed: int
+
+
+class EmailNotSent(QuestionnaireError):
+    """The link exists, but its email could not be sent; the message says why."""
+
+
+class _Failure(NamedTuple):
+    code: str  # stored in the audit line
+    reason: str  # shown to the therapist
+    retry: bool  # worth trying again at the next run
+
+
+def _failure(exc: Exception) -> _Failure:
+    """Plain words for why an email did not go, and whether a later run may succeed."""
+    if isinstance(exc, BadHeaderError | ValueError):
+        return _Failure(
+            "bad_header",
+            _(
+                "the email could not be built: the clinic's name or the address holds a "
+                "line break. Correct it in the clinic settings or the client's details."
+            ),
+            False,
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _Failure(
+            "recipient_refused",
+            _("the mail server refused the address. Check the client's email address."),
+            False,
+        )
+    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
+        return _Failure("message_refused", _("the mail server refused the message."), False)
+    return _Failure(
+        "server_unreachable",
+        _("the mail server could not be reached. It will be tried again later."),
+        True,
+    )
+
+
+def _one_line(text: str) -> str:
+    # Whatever a name holds (rows saved before names were checked), a header is one line.
+    return " ".join(text.split())
+
+
+def _record_failure(
+    administration: Administration, failure: _Failure, *, actor: User | None
+) -> None:
+    now = timezone.now()
+    Administration.objects.filter(pk=administration.pk).update(
+        email_failed_at=now, email_failure=failure.reason[:200]
+    )
+    audit.record(
+        action="questionnaire_email_failed",
+        actor=actor,
+        actor_label="" if actor else "system",
+        clinic=administration.patient.clinic,
+        obj=administration,
+        patient=administration.patient,
+        detail={"reason": failure.code},
+    )
+
 
 def _send_invitation(administration: Administration, token: str, *, reminder: bool) -> None:
     """Email a questionnaire link. No client name, code or score goes in the email."""
@@ -41,7 +112,7 @@ def _send_invitation(administration: Administration, token: str, *, reminder: bo
         timezone.override(administration.patient.clinic.zone),
         translation.override(client_language(administration.patient.preferred_language)),
     ):
-        subject = render_to_string("emails/questionnaire_subject.txt", context).strip()
+        subject = _one_line(render_to_string("emails/questionnaire_subject.txt", context))
         text = render_to_string("emails/questionnaire.txt", context)
         html = render_to_string("emails/questionnaire.html", context)
     message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
@@ -67,14 +138,33 @@ def administration_email(
             patient=administration.patient,
             request=request,
         )
-    _send_invitation(administration, token, reminder=False)
+    try:
+        _send_invitation(administration, token, reminder=False)
+    except Exception as exc:  # SMTP, a bad header, a server down: all said plainly
+        failure = _failure(exc)
+        logger.warning("Questionnaire %s: email not sent (%s)", administration.pk, failure.code)
+        _record_failure(administration, failure, actor=actor)
+        raise EmailNotSent(
+            _(
+                "The email could not be sent: %(reason)s The link is ready on this page: "
+                "give it to the client another way, or try again."
+            )
+            % {"reason": failure.reason}
+        ) from exc
+    Administration.objects.filter(pk=administration.pk, email_failed_at__isnull=False).update(
+        email_failed_at=None, email_failure=""
+    )
 
 
-def reminders_send(*, now: timezone.datetime | None = None) -> int:
+def reminders_send(*, now: timezone.datetime | None = None) -> RemindersRun:
     """Send one reminder for each open, emailed questionnaire past the clinic's delay.
 
     Safe to run twice at once: each reminder is claimed by a conditional UPDATE that only
-    one process can win, before the email goes out.
+    one process can win, before the email goes out. One email that cannot be sent never
+    stops the others: it is recorded on its questionnaire (and in the audit log) and
+    counted in `failed`. A refused address or a broken header stays claimed (retrying
+    every hour would fail the same way); an unreachable server is unclaimed, so the next
+    run tries again.
     """
     now = now or timezone.now()
     candidates = (
@@ -90,7 +180,7 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
         .exclude(patient__email="")
         .select_related("patient__clinic", "therapist")
     )
-    sent = 0
+    sent = failed = 0
     for administration in candidates.iterator():
         due = administration.emailed_at + timedelta(
             days=administration.patient.clinic.reminder_delay_days
@@ -108,12 +198,15 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
             token = issue_link(administration, purpose="reminder")
         try:
             _send_invitation(administration, token, reminder=True)
-        except Exception:
-            # Unclaim, so that the next run tries again; then let cron see the failure.
-            Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
+        except Exception as exc:
+            failure = _failure(exc)
+            logger.warning("Reminder %s not sent (%s)", administration.pk, failure.code)
+            if failure.retry:
+                Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
+            _record_failure(administration, failure, actor=None)
             signals.reminder_failed.send(sender=Administration)
-            raise
-        signals.reminder_sent.send(sender=Administration)
+            failed += 1
+            continue
         audit.record(
             action="questionnaire_reminder_sent",
             clinic=administration.patient.clinic,
@@ -121,8 +214,6 @@ def reminders_send(*, now: timezone.datetime | None = None) -> int:
             patient=administration.patient,
             actor_label="system",
         )
+        signals.reminder_sent.send(sender=Administration)
         sent += 1
-    return sent
-
-
-# --- kiosks --------------------------------------------------------------------------
+    return RemindersRun(sent=sent, failed=failed)

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from assessments.scoring.definitions import Form, render_item_text
-from clinicians.access import patients_visible_to
+from clinicians.access import parse_id, patients_visible_to
 from clinicians.models import Patient, User
 
 from ..models import Administration, KioskDevice, Response
@@ -24,7 +24,7 @@ def get_administration_for(user: User, pk: int | str) -> Administration:
         return (
             administrations_visible_to(user)
             .select_related("patient__clinic", "therapist", "created_by")
-            .get(pk=int(pk))
+            .get(pk=parse_id(pk))
         )
     except (Administration.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such questionnaire.") from exc
@@ -35,7 +35,7 @@ def get_response_for(user: User, pk: int | str) -> Response:
         return (
             Response.objects.filter(administration__in=administrations_visible_to(user))
             .select_related("administration__patient__clinic", "administration__therapist")
-            .get(pk=int(pk))
+            .get(pk=parse_id(pk))
         )
     except (Response.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such response.") from exc

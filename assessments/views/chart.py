@@ -16,6 +16,7 @@ from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discus
 from assessments.alliance.wording import norms_text
 from assessments.questionnaires.selectors import client_questionnaires
 from assessments.scoring.registry import get_registry
+from clinicians import audit
 from clinicians.access import get_client_for, staff_required
 from clinicians.models import Patient, Role, User
 
@@ -85,7 +86,9 @@ def _latest_administration(history: ClientHistory) -> int | None:
 
 @staff_required
 def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    return _page(request, get_client_for(_user(request), pk))
+    patient = get_client_for(_user(request), pk)
+    audit.record_view(request, page="client", patient=patient)
+    return _page(request, patient)
 
 
 @require_POST

@@ -36,10 +36,14 @@ KIOSK_COOKIE = "alliance_kiosk"
 KIOSK_LANGUAGE_KEY = "kiosk_language"
 # The built-in forms' items are in English; a clinic's licensed translation adds others.
 ITEMS_BUILT_IN_LANGUAGE = "en"
-# Wrong kiosk codes allowed per 10 minutes, per tablet and per clinic.
+# Wrong kiosk codes allowed per 10 minutes. Per tablet: exactly 5, counted atomically
+# (each try is reserved before the code is checked). Per clinic, a backstop against
+# guessing from many tablets at once: reached only when ten tablets are each at their
+# own limit, and even then a tablet with no wrong code in the window still works, so
+# one tablet (or a few) can never lock out the clinic's others. See SECURITY.md.
 KIOSK_WINDOW_SECONDS = 600
 KIOSK_WRONG_PER_DEVICE = 5
-KIOSK_WRONG_PER_CLINIC = 30
+KIOSK_WRONG_PER_CLINIC = 50
 
 
 def _private(response: HttpResponse, *, token_in_url: bool = False) -> HttpResponse:
@@ -268,6 +272,18 @@ def _kiosk_session_start(request: HttpRequest, administration: Administration) -
     request.session.set_expiry(KIOSK_IDLE_SECONDS)
 
 
+def _kiosk_limited(device_key: str, clinic_key: str, window: int) -> bool:
+    """Reserve one try for this tablet; True when it may not check a code now."""
+    # The clinic backstop: only tablets that have already typed a wrong code wait.
+    if (
+        throttle.hits(clinic_key, window_seconds=window) >= KIOSK_WRONG_PER_CLINIC
+        and throttle.hits(device_key, window_seconds=window) > 0
+    ):
+        return True
+    # The atomic increment *is* the check: of 40 parallel tries exactly 5 see 1..5.
+    return throttle.hit(device_key, window_seconds=window) > KIOSK_WRONG_PER_DEVICE
+
+
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest) -> HttpResponse:
     device = _kiosk_device(request)
@@ -281,10 +297,7 @@ def kiosk(request: HttpRequest) -> HttpResponse:
         device_key = f"kiosk-device:{device.pk}"
         clinic_key = f"kiosk-clinic:{clinic.pk}"
         window = KIOSK_WINDOW_SECONDS
-        limited = (
-            throttle.hits(device_key, window_seconds=window) >= KIOSK_WRONG_PER_DEVICE
-            or throttle.hits(clinic_key, window_seconds=window) >= KIOSK_WRONG_PER_CLINIC
-        )
+        limited = _kiosk_limited(device_key, clinic_key, window)
         if not limited:
             code = normalise_short_code(form.cleaned_data["code"])
             administration = (
@@ -300,15 +313,15 @@ def kiosk(request: HttpRequest) -> HttpResponse:
                 else None
             )
             if administration is not None:
+                throttle.refund(device_key, window_seconds=window)  # a right code is free
                 _kiosk_session_start(request, administration)
                 return _private(redirect("assessments:kiosk_questionnaire"))
-            throttle.hit(device_key, window_seconds=window)
             throttle.hit(clinic_key, window_seconds=window)
             form.add_error(
                 "code",
                 _(
-                    "That code does not work. Check it with your therapist, "
-                    "or ask at the front desk."
+                    "That code does not work. Check it with your therapist, or ask at the "
+                    "front desk."
                 ),
             )
     context = {"clinic_name": clinic.name, "form": form, "limited": limited}

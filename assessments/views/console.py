@@ -15,7 +15,7 @@ from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
 from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
 from assessments.questionnaires.selectors import clinic_kiosks
 from clinicians import audit
-from clinicians.access import admin_required
+from clinicians.access import admin_required, parse_id
 from clinicians.models import User
 
 from ..models import KioskDevice
@@ -105,7 +105,7 @@ def kiosk_enrol_view(request: HttpRequest) -> HttpResponse:
 @admin_required
 def kiosk_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
     try:
-        device = clinic_kiosks(_user(request)).get(pk=int(pk))
+        device = clinic_kiosks(_user(request)).get(pk=parse_id(pk))
     except (KioskDevice.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
     kiosk_revoke(actor=_user(request), device=device, request=request)

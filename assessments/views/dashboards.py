@@ -19,6 +19,7 @@ from assessments.alliance.dashboards import (
 )
 from assessments.alliance.low import low_rule_for
 from assessments.alliance.overview import STALE_DAYS, clinic_overview, default_period
+from clinicians import audit
 from clinicians.access import admin_required, therapist_required
 from clinicians.models import User
 
@@ -50,6 +51,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "low_rule": low.describe(),
         "nav": "caseload",
     }
+    audit.record_list_view(request, page="caseload")
     return render(request, "assessments/dashboards/caseload.html", context)
 
 
@@ -87,4 +89,5 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         "nav": "console",
         "section": "alliance",
     }
+    audit.record_list_view(request, page="clinic_alliance")
     return render(request, "assessments/dashboards/clinic.html", context)

@@ -28,7 +28,7 @@ from assessments.questionnaires.links import (
     administration_revoke,
     link_url,
 )
-from assessments.questionnaires.reminders import administration_email
+from assessments.questionnaires.reminders import EmailNotSent, administration_email
 from assessments.questionnaires.selectors import (
     answer_rows,
     get_administration_for,
@@ -38,7 +38,8 @@ from assessments.questionnaires.selectors import (
 from assessments.questionnaires.submissions import response_correct, staff_entry_submit
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
-from clinicians.access import get_client_for, staff_required, therapist_required
+from clinicians import audit
+from clinicians.access import get_client_for, parse_id, staff_required, therapist_required
 from clinicians.models import Patient, Role, User
 
 from ..models import Administration, AdministrationStatus, OccasionKind, Rater
@@ -106,8 +107,13 @@ def request_new(request: HttpRequest, pk: str) -> HttpResponse:
                 request=request,
             )
             if form.cleaned_data.get("send_email"):
-                administration_email(actor=user, administration=issued.administration)
-                messages.success(request, _("The link was emailed to the client."))
+                try:
+                    administration_email(actor=user, administration=issued.administration)
+                except EmailNotSent as exc:
+                    # The questionnaire exists: go to its page, where the link is.
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(request, _("The link was emailed to the client."))
         except QuestionnaireError as exc:
             form.add_error(None, str(exc))
         else:
@@ -115,6 +121,7 @@ def request_new(request: HttpRequest, pk: str) -> HttpResponse:
             _remember_link(response, issued.administration, issued.token)
             return response
     context = {"patient": patient, "form": form, "nav": _nav(user)}
+    audit.record_view(request, page="request_new", patient=patient)
     return render(request, "assessments/staff/request_new.html", context)
 
 
@@ -155,6 +162,9 @@ def administration_detail(request: HttpRequest, pk: str) -> HttpResponse:
         and administration.rater == Rater.CLIENT
         and administration.therapist_id == user.pk,
     }
+    audit.record_view(
+        request, page="questionnaire", patient=administration.patient, obj=administration
+    )
     return render(request, "assessments/staff/administration.html", context)
 
 
@@ -238,16 +248,16 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "occasion": OccasionKind.SESSION,
         "session_number": next_session_number(patient),
     }
-    linked = request.GET.get("for")
-    if rater == Rater.CLIENT and linked and linked.isdigit():
-        source = Administration.objects.filter(pk=int(linked), patient=patient).first()
-    if source is not None:
-        initial.update(
-            occasion=source.occasion,
-            session_number=source.session_number,
-            occasion_note=source.occasion_note,
-            session_date=source.session_date,
-        )
+    linked = parse_id(request.GET.get("for"))
+    if linked is not None:
+        source = Administration.objects.filter(pk=linked, patient=patient).first()
+        if source is not None:
+            initial.update(
+                occasion=source.occasion,
+                session_number=source.session_number,
+                occasion_note=source.occasion_note,
+                session_date=source.session_date,
+            )
     data = request.POST if request.method == "POST" else None
     meta = StaffEntryForm(data, rater=rater, default=chosen, initial=initial)
     therapist_name = (
@@ -287,6 +297,8 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "nav": _nav(user),
     }
     status = 400 if request.method == "POST" else 200
+    page = "own_rating" if rater == Rater.THERAPIST else "paper_entry"
+    audit.record_view(request, page=page, patient=patient)
     return render(request, "assessments/staff/staff_entry.html", context, status=status)
 
 
@@ -363,6 +375,7 @@ def response_correct_view(request: HttpRequest, pk: str) -> HttpResponse:
         "instrument": instrument,
         "nav": _nav(user),
     }
+    audit.record_view(request, page="correction", patient=administration.patient, obj=response)
     return render(
         request,
         "assessments/staff/correct.html",

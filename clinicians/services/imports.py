@@ -36,7 +36,8 @@ from ..models import (
     Role,
     User,
 )
-from ..spreadsheet import COLUMNS, FORMULA_PREFIXES, read_spreadsheet
+from ..spreadsheet import COLUMNS, read_spreadsheet
+from ..text import has_control_characters, looks_like_formula
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,15 @@ def _check(frame: pd.DataFrame, clinic_id: int) -> list[dict[str, Any]]:
                     _("%(column)s is longer than %(max)s characters.")
                     % {"column": name, "max": MAX_LENGTH[name]}
                 )
-            if value.startswith(FORMULA_PREFIXES) and len(value) > 1:
+            if has_control_characters(value):
+                errors.append(
+                    _(
+                        "%(column)s holds a line break, a tab or another invisible control "
+                        "character; keep it on one line."
+                    )
+                    % {"column": name}
+                )
+            elif looks_like_formula(value):
                 notes.append(
                     _("%(column)s looks like a spreadsheet formula; it is kept as plain text.")
                     % {"column": name}

@@ -26,7 +26,9 @@ def describe(event: AuditEvent, names: dict[int, str]) -> list[tuple[str, Any]]:
             value = names.get(value, value)
         elif key == "to" and isinstance(value, dict):
             value = ", ".join(
-                f"{count} → {names.get(int(pk), pk)}" for pk, count in value.items() if pk.isdigit()
+                f"{count} → {names.get(int(pk), pk)}"
+                for pk, count in value.items()
+                if pk.isascii() and pk.isdigit()
             )
         elif key == "fields" and isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -40,7 +42,7 @@ def subject(event: AuditEvent, names: dict[int, str]) -> str:
     """What the line is about, when it is not a client (clients have their own column)."""
     if event.patient_id or not event.object_type:
         return ""
-    if event.object_type == "user" and event.object_id.isdigit():
+    if event.object_type == "user" and event.object_id.isascii() and event.object_id.isdigit():
         return names.get(int(event.object_id), _("staff user %(id)s") % {"id": event.object_id})
     if event.object_type == "importbatch":
         return _("import %(id)s") % {"id": event.object_id}
@@ -61,13 +63,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if code:
             patient = Patient.objects.filter(clinic_id=user.clinic_id, code__iexact=code).first()
             not_found = patient is None
-    events = audit_events(user, patient=patient, actor=actor)
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    events = audit_events(user, patient=patient, actor=actor, kind=kind)
     page = paginate(request, events.none() if not_found else events)
     names = {s.pk: str(s) for s in staff}
     rows = [
         (e, audit.action_label(e.action), subject(e, names), describe(e, names))
         for e in page.object_list
     ]
+    audit.record_list_view(request, page="audit_log")
     return render_console(
         request,
         "clinicians/console/audit.html",

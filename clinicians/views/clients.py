@@ -33,6 +33,7 @@ def clients(request: HttpRequest) -> HttpResponse:
     therapists = list(therapists_of(user).order_by("-is_active", "display_name", "email", "pk"))
     if therapist != "none" and therapist not in {str(t.pk) for t in therapists}:
         therapist = ""
+    audit.record_list_view(request, page="client_list")
     return render_console(
         request,
         "clinicians/console/clients.html",
@@ -124,6 +125,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("clinicians:client_detail", pk=patient.pk)
+    audit.record_view(request, page="client_edit", patient=patient)
     return render_console(
         request,
         "clinicians/console/client_form.html",
@@ -153,6 +155,7 @@ def client_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     current = CaseAssignment.objects.filter(patient=patient, ended_at__isnull=True).select_related(
         "therapist"
     )
+    audit.record_view(request, page="client_discharge", patient=patient)
     return render_console(
         request,
         "clinicians/console/client_discharge.html",
@@ -184,6 +187,7 @@ def client_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(code)s is active again.") % {"code": patient.code})
             return redirect("clinicians:client_detail", pk=patient.pk)
+    audit.record_view(request, page="client_reactivate", patient=patient)
     return render_console(
         request,
         "clinicians/console/client_reactivate.html",
@@ -238,6 +242,7 @@ def client_assign(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"code": patient.code, "name": form.cleaned_data["therapist"]},
                 )
             return redirect("clinicians:client_detail", pk=patient.pk)
+    audit.record_view(request, page="client_assign", patient=patient)
     return render_console(
         request,
         "clinicians/console/client_assign.html",

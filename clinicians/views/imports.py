@@ -79,6 +79,7 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         # Errors first: they are what the admin must look at before confirming.
         show = "error" if batch.error_rows and batch.status == ImportStatus.READY else "all"
     rows = batch.rows if show == "all" else [r for r in batch.rows if r["outcome"] == show]
+    audit.record_list_view(request, page="import_batch")
     return render_console(
         request,
         "clinicians/console/import_batch.html",

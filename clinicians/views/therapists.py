@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import services
+from .. import audit, services
 from ..access import admin_required, get_therapist_for
 from ..forms import InviteTherapistForm, TransferPlanForm, TransferTargetsForm
 from ..models import User
@@ -162,6 +162,7 @@ def therapist_transfer(request: HttpRequest, pk: int) -> HttpResponse:
                         return redirect("clinicians:therapists")
         else:
             plan_form = TransferPlanForm(clients=clients, targets=targets, proposal=proposal)
+    audit.record_list_view(request, page="therapist_transfer")
     return render_console(
         request,
         "clinicians/console/therapist_transfer.html",

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from assessments.questionnaires import throttle
 from clinicians import audit
+from clinicians.addresses import client_address
 
 from .. import conf
 from ..models import ApiKey
@@ -62,7 +63,7 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return client_address(request) or "unknown"
 
 
 def _audit(request: HttpRequest, key: ApiKey | None, status: int, count: int | None) -> None:
@@ -192,7 +193,7 @@ def page_size(request: HttpRequest) -> int:
     raw = request.GET.get("page_size")
     if raw is None or raw == "":
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise ApiError(400, f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)
 
@@ -220,7 +221,8 @@ def decode_cursor(request: HttpRequest) -> tuple[datetime, int] | None:
 
 
 def object_id(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    # ASCII only: "²".isdigit() is True and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(404, "No such questionnaire.")
     return int(raw)
 

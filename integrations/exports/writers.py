@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,14 +41,22 @@ EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.XLSX: "xlsx", ExportFormat.N
 
 # A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The same after any line break inside a cell: a reader that splits rows on a bare CR or
+# LF (or a program that shows each line) would otherwise see a line starting `=`.
+_AFTER_BREAK = re.compile(r"([\r\n])(?=[=+\-@\t])")
 
 
 def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe.
+    """Text that a spreadsheet would run as a formula gets an apostrophe before it, at
+    the start of the cell and after every line break inside it.
 
     Only text: numbers (never negative here) and empty cells pass unchanged.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    if "\r" in value or "\n" in value:
+        value = _AFTER_BREAK.sub(r"\1'", value)
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -68,7 +77,10 @@ def csv_bytes(data: ExportData, progress: Progress = None) -> Iterator[bytes]:
     # No byte-order mark: pandas, R and the score command read plain UTF-8; people who
     # open exports in Excel are offered XLSX.
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF ends each row (RFC 4180). With it as the terminator the csv module quotes every
+    # cell holding a CR or an LF; with "\n" alone a bare CR went out unquoted and
+    # pandas or a spreadsheet started a new row there.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(table_header(data))
     yield buffer.getvalue().encode()
     text_columns = _leading(data)

@@ -13,10 +13,14 @@ HEADER = ["code", "name", "email", "language", "therapist_email"]
 
 
 def csv_bytes(
-    rows: Sequence[Sequence[object]], header: Sequence[str] = HEADER, *, bom: bool = False
+    rows: Sequence[Sequence[object]],
+    header: Sequence[str] = HEADER,
+    *,
+    bom: bool = False,
+    crlf: bool = False,
 ) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
     writer.writerow(header)
     writer.writerows(rows)
     return ("\ufeff" if bom else "").encode() + out.getvalue().encode("utf-8")

@@ -329,3 +329,23 @@ def test_ten_thousand_rows_import_end_to_end_in_under_ten_seconds(
         f"confirm {finished - checked:.2f} s, total {total:.2f} s"
     )
     assert total < 10, total
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_cell_with_a_line_break_is_refused_with_a_plain_reason(admin_a: User, kind: str) -> None:
+    # Finding 1 and 2: a CR or LF inside a cell would reach CSV exports and email
+    # headers; the row is refused, the others are imported.
+    rows = [
+        ["C-1", "Ann\r=cmd|' /C calc'!A0", "", "", ""],
+        ["C-2", "Bob\n+1+1", "", "", ""],
+        ["C-3\t", "Cy", "", "", ""],
+        ["C-4", "Dee", "", "", ""],
+    ]
+    # As spreadsheet programs save it: CRLF rows, a cell with a break in quotes.
+    data = xlsx_bytes(rows) if kind == "xlsx" else csv_bytes(rows, crlf=True)
+    batch = check(admin_a, data, f"breaks.{kind}")
+    outcomes = {r["code"].strip(): r["outcome"] for r in batch.rows}
+    assert outcomes["C-1"] == outcomes["C-2"] == "error"
+    assert outcomes["C-4"] == "new"
+    first = next(r for r in batch.rows if r["code"] == "C-1")
+    assert any("keep it on one line" in e for e in first["errors"])

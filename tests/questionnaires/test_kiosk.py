@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
 from assessments.models import KioskDevice, Response
 from assessments.questionnaires.kiosk import kiosk_enrol
 from assessments.questionnaires.links import IssuedLink, administration_request
-from assessments.views.client import KIOSK_COOKIE
+from assessments.views.client import (
+    KIOSK_COOKIE,
+    KIOSK_WRONG_PER_CLINIC,
+    KIOSK_WRONG_PER_DEVICE,
+)
 from clinicians.models import AuditEvent, Patient, User
 from tests.conftest import client_for, make_client, make_staff
 
@@ -115,15 +121,60 @@ def test_wrong_codes_are_limited_per_tablet(admin_a: User, issued: IssuedLink) -
     assert other.post("/kiosk", {"code": issued.short_code}).status_code == 302
 
 
-def test_wrong_codes_are_limited_per_clinic_across_tablets(
+def test_one_tablet_cannot_lock_out_the_clinics_other_tablets(
     admin_a: User, issued: IssuedLink
 ) -> None:
-    for _ in range(6):
+    # Finding 11: 30 wrong codes from one tablet used to lock every tablet of the clinic.
+    noisy = kiosk_browser(admin_a)
+    for _ in range(40):
+        noisy.post("/kiosk", {"code": "AAAAAA"})
+    assert KIOSK_WRONG_PER_DEVICE == 5
+    other = kiosk_browser(admin_a)
+    assert other.post("/kiosk", {"code": issued.short_code}).status_code == 302
+
+
+def test_the_clinic_wide_backstop_spares_tablets_with_a_clean_record(
+    admin_a: User, issued: IssuedLink
+) -> None:
+    # Ten tablets each at their own limit reach the clinic-wide backstop: a tablet that
+    # has typed a wrong code in this window waits; one that has not still works.
+    for _ in range(KIOSK_WRONG_PER_CLINIC // KIOSK_WRONG_PER_DEVICE):
         tablet = kiosk_browser(admin_a)
-        for _ in range(5):
+        for _ in range(KIOSK_WRONG_PER_DEVICE):
             tablet.post("/kiosk", {"code": "AAAAAA"})
+    once = kiosk_browser(admin_a)
+    assert once.post("/kiosk", {"code": "AAAAAA"}).status_code == 400
+    assert once.post("/kiosk", {"code": issued.short_code}).status_code == 429
     fresh = kiosk_browser(admin_a)
-    assert fresh.post("/kiosk", {"code": issued.short_code}).status_code == 429
+    assert fresh.post("/kiosk", {"code": issued.short_code}).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_on_one_tablet_get_exactly_five_checks(admin_a: User) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("true parallel requests need PostgreSQL (CI runs it there)")
+    _device, token = kiosk_enrol(actor=admin_a, name="Waiting room")
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            browser = Client()
+            browser.cookies[KIOSK_COOKIE] = token
+            barrier.wait()
+            for _ in range(2):
+                statuses.append(browser.post("/kiosk", {"code": "AAAAAA"}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(statuses) == 40
+    assert statuses.count(400) == KIOSK_WRONG_PER_DEVICE  # checked, and wrong
+    assert statuses.count(429) == 40 - KIOSK_WRONG_PER_DEVICE
 
 
 def test_a_revoked_tablet_is_no_kiosk_any_more(admin_a: User) -> None:
