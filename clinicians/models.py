@@ -75,11 +75,13 @@ class Clinic(models.Model):
             ("threshold", _("Totals below the clinic's own threshold above")),
             (
                 "lowest_decile",
+                # xgettext:no-python-format
                 _("The lowest 10 % of this clinic's clients on the same form"),
             ),
         ],
         default="threshold",
         help_text=_(
+            # xgettext:no-python-format
             "No published cut-off exists for any WAI form: either choice is the clinic's "
             "own. The lowest 10 % is used for a form once 30 clients have answered it; "
             "until then the threshold above applies."

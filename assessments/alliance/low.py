@@ -73,6 +73,7 @@ class LowRule:
             return [fixed]
         lines = [
             _(
+                # xgettext:no-python-format
                 "This clinic chose “low” to mean the lowest 10 % of its own clients on "
                 "the same form (one questionnaire per client), not a published cut-off."
             )

@@ -264,9 +264,11 @@ def test_the_questionnaire_is_mirrored_right_to_left(
 def test_the_caseload_is_mirrored_right_to_left(
     page, pseudo_rtl: str, therapist_a1: User, client_a1: Patient
 ) -> None:  # type: ignore[no-untyped-def]
+    # Signed in first: the sign-in helper finds the second-factor page by its English
+    # labels, and the pseudo-translation covers those pages too.
+    sign_in(page, therapist_a1.email, PASSWORD)
     therapist_a1.language = pseudo_rtl
     therapist_a1.save()
-    sign_in(page, therapist_a1.email, PASSWORD)
     page.goto("/caseload/")
     assert page.locator("html").get_attribute("lang") == pseudo_rtl
     assert_right_to_left(page, 1280)
