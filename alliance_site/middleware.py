@@ -149,6 +149,8 @@ class ClinicTimeZoneMiddleware:
 _OPEN_WITHOUT_SECOND_FACTOR = {
     "logout",
     "healthz",
+    # The scripts' translations: public, and needed by the code page's own script.
+    "javascript_catalog",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",

@@ -18,6 +18,7 @@ from .models import (
     Administration,
     AdministrationStatus,
     AllianceSummary,
+    FlagDiscussion,
     OccasionKind,
 )
 
@@ -82,6 +83,9 @@ def on_client_erased(
     noted = Administration.objects.filter(patient=patient).exclude(occasion_note="")
     notes = set(noted.values_list("occasion_note", flat=True))
     noted.update(occasion_note="")
+    # Notes on flags discussed are free text too: emptied, the record of the discussion
+    # (who, when, which flags) stays.
+    FlagDiscussion.objects.filter(patient=patient).exclude(note="").update(note="")
     # The dashboard's summary row copies the latest occasion's label (the note, for
     # "other"); it becomes the plain label.
     AllianceSummary.objects.filter(patient=patient, occasion_label__in=notes).update(

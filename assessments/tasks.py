@@ -15,7 +15,10 @@ from .questionnaires.reminders import reminders_send
 @shared_task(base=TrackedTask, name="alliance.reminders")
 def reminders() -> str:
     # Safe twice at once: each reminder is claimed by one conditional UPDATE.
-    return f"{reminders_send()} reminders sent"
+    run = reminders_send()
+    # A failed email is recorded on its questionnaire (and retried at the next run when
+    # the mail server, not the address, was at fault); the panel shows the count.
+    return f"{run.sent} reminders sent" + (f", {run.failed} failed" if run.failed else "")
 
 
 @shared_task(base=TrackedTask, name="alliance.refresh")

@@ -125,7 +125,8 @@ class PrivateFolderStorage(FileSystemStorage):
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in content.chunks():
-                    out.write(chunk)
+                    # Text content is written as UTF-8, as Django's own storage does.
+                    out.write(chunk.encode() if isinstance(chunk, str) else chunk)
         except BaseException:
             # Never leave half a file of client data behind.
             os.unlink(full_path)

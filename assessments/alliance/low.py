@@ -9,7 +9,7 @@ have answered it; until then the fixed threshold applies and the page says so.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,7 +35,10 @@ def lowest_decile_cutoff(values: Sequence[float]) -> float | None:
     """
     if len(values) < 2:
         return None
-    return statistics.quantiles(sorted(values), n=10, method="inclusive")[0]
+    # An observed total, not an interpolated one: interpolation between two nearly equal
+    # floats can round up to the upper one and put more than a tenth at or below it.
+    ordered = sorted(values)
+    return ordered[math.floor(LOWEST_SHARE * (len(ordered) - 1))]
 
 
 @dataclass(frozen=True)

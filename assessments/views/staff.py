@@ -248,16 +248,17 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
         "occasion": OccasionKind.SESSION,
         "session_number": next_session_number(patient),
     }
-    linked = parse_id(request.GET.get("for"))
-    if linked is not None:
-        source = Administration.objects.filter(pk=linked, patient=patient).first()
-        if source is not None:
-            initial.update(
-                occasion=source.occasion,
-                session_number=source.session_number,
-                occasion_note=source.occasion_note,
-                session_date=source.session_date,
-            )
+    if rater == Rater.CLIENT:
+        linked = parse_id(request.GET.get("for"))
+        if linked is not None:
+            source = Administration.objects.filter(pk=linked, patient=patient).first()
+    if source is not None:
+        initial.update(
+            occasion=source.occasion,
+            session_number=source.session_number,
+            occasion_note=source.occasion_note,
+            session_date=source.session_date,
+        )
     data = request.POST if request.method == "POST" else None
     meta = StaffEntryForm(data, rater=rater, default=chosen, initial=initial)
     therapist_name = (
@@ -306,8 +307,9 @@ def _pair_source(patient: Patient, linked: str) -> Administration | None:
     """The client questionnaire a therapist's own rating pairs with: ?for=<id> when it is
     this client's, else the client's latest completed one (None if there is none)."""
     of_client = Administration.objects.filter(patient=patient, rater=Rater.CLIENT)
-    if linked.isdigit():
-        named = of_client.filter(pk=int(linked)).first()
+    linked_id = parse_id(linked)
+    if linked_id is not None:
+        named = of_client.filter(pk=linked_id).first()
         if named is not None:
             return named
     return (

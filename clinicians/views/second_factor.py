@@ -42,8 +42,14 @@ class CodeForm(forms.Form):
 
 def _remember_next(request: HttpRequest) -> None:
     target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path on this site, of a sane length: redirect() would read anything else as
+    # a view name, and Django refuses redirects longer than 16 KB (both were 500s).
+    if (
+        target.startswith("/")
+        and len(target) <= 2000
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         request.session[NEXT_KEY] = target
 

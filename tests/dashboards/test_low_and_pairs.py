@@ -87,7 +87,10 @@ def test_the_lowest_tenth_is_used_once_30_clients_have_answered(
     assert [r.patient.code for r in flagged] == ["L-000", "L-001", "L-002"]
     page = client_for(therapist_a1).get("/caseload/").content.decode()
     assert "lowest 10 % of its own clients" in page
-    assert "wai-sr-client: at or below 31 POMP (from 30 clients)" in page
+    # The cut-off is the third-lowest client's own total (an observed value, never one
+    # interpolated between two clients): the three first tie at POMP 25.
+    assert norms.low_cutoff_pomp == 25.0
+    assert "wai-sr-client: at or below 25 POMP (from 30 clients)" in page
 
 
 def test_below_30_clients_the_threshold_applies_and_the_page_says_so(

@@ -180,6 +180,39 @@ def test_free_text_occasion_notes_go_and_the_scores_stay(
     assert not AuditEvent.objects.filter(detail__icontains="Alice").exists()
 
 
+def test_notes_on_discussed_flags_go_and_the_discussion_stays(
+    admin_a: User, therapist_a1: User, client_a1: Patient
+) -> None:
+    from datetime import date
+
+    from assessments.models import FlagDiscussion, OccasionKind
+    from assessments.questionnaires.links import Occasion
+    from assessments.questionnaires.submissions import staff_entry_submit
+
+    response = staff_entry_submit(
+        actor=therapist_a1,
+        patient=client_a1,
+        form_code="wai-sr-client",
+        rater="client",
+        occasion=Occasion(OccasionKind.SESSION, 1, "", date(2026, 5, 1)),
+        answers={i: 3 for i in range(1, 13)},
+    )
+    FlagDiscussion.objects.create(
+        clinic=client_a1.clinic,
+        patient=client_a1,
+        administration_id=response.administration_id,
+        response=response,
+        flags=["rupture"],
+        note="Alice said her move was hard",
+        discussed_by=therapist_a1,
+    )
+    services.patient_discharge(actor=admin_a, patient=client_a1)
+    services.patient_erase(actor=admin_a, patient=client_a1)
+    discussion = FlagDiscussion.objects.get(patient=client_a1)
+    assert discussion.note == "" and discussion.flags == ["rupture"]
+    assert discussion.discussed_by == therapist_a1
+
+
 def test_django_admins_history_shows_the_pseudonym_too(admin_a: User, discharged: Patient) -> None:
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType

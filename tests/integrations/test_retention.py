@@ -17,8 +17,8 @@ from django.utils import timezone
 from clinicians import audit
 from clinicians.models import AuditEvent, ImportBatch, ImportStatus, User
 from clinicians.retention import audit_prune, import_batches_forget, sessions_clear
+from integrations import retention
 from integrations.conf import export_storage
-from integrations.management.commands import retention
 from integrations.models import ExportJob, ExportStatus
 from integrations.services import export_files_expire
 from tests.site.test_settings import run_django

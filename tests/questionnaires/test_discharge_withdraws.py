@@ -69,7 +69,7 @@ def test_a_discharged_client_gets_no_reminder(
     services.patient_discharge(actor=admin_a, patient=client_a1)
     mail.outbox.clear()
     with time_machine.travel(timezone.now() + timedelta(days=3)):
-        assert reminders_send() == 0
+        assert reminders_send().sent == 0
     assert mail.outbox == []
 
 

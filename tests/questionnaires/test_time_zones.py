@@ -127,7 +127,7 @@ def test_a_reminder_sent_by_the_scheduler_dates_the_link_in_the_clinics_zone(
     )
     mail.outbox.clear()
     with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
-        assert reminders_send() == 1
+        assert reminders_send().sent == 1
     assert "2 December 2026" in mail.outbox[0].body
 
 

@@ -12,6 +12,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from alliance_site.celery import app, beat_schedule
+from assessments.questionnaires.reminders import RemindersRun
 from clinicians import background
 from clinicians.models import BackgroundRun, User
 from tests.conftest import client_for
@@ -129,6 +130,8 @@ def test_reminders_task_sends_through_the_plain_function(
 ) -> None:
     from assessments import tasks
 
-    monkeypatch.setattr(tasks, "reminders_send", lambda: 7)
+    monkeypatch.setattr(tasks, "reminders_send", lambda: RemindersRun(sent=7, failed=0))
     assert tasks.reminders.apply().get() == "7 reminders sent"
+    monkeypatch.setattr(tasks, "reminders_send", lambda: RemindersRun(sent=5, failed=2))
+    assert tasks.reminders.apply().get() == "5 reminders sent, 2 failed"
     assert mail.outbox == []
