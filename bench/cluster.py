@@ -114,6 +114,9 @@ class Cluster:
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(self.mail_dir),
             "ALLIANCE_EXPORTS_DIR": str(self.exports_dir),
+            # Debug off serves hashed, compressed static files collected beforehand, as
+            # the container image does at build time.
+            "DJANGO_STATIC_ROOT": str(self.tmp / "static"),
             "ALLIANCE_BASE_URL": f"http://127.0.0.1:{self.proxy_port}",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
@@ -139,6 +142,7 @@ class Cluster:
             )
             wait_for_port(self.pg_proxy_port)
         self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "-v", "0")
         self.manage("seed_demo")
 
     def start_servers(self) -> None:

@@ -48,8 +48,10 @@ def answered(therapist_a1: User, client_a1: Patient, settings: Any) -> list[Resp
     ]
 
 
-LOSE_ONE_AUDIT_LINE = (
-    "DELETE FROM clinicians_auditevent WHERE id = (SELECT min(id) FROM clinicians_auditevent)"
+# A caseload row, not an audit line: the restored audit table refuses deletes (trigger).
+LOSE_ONE_ROW = (
+    "DELETE FROM clinicians_caseassignment "
+    "WHERE id = (SELECT min(id) FROM clinicians_caseassignment)"
 )
 
 
@@ -113,13 +115,13 @@ def test_the_drill_finds_a_row_that_did_not_come_back(
         size = faithful(source, key, into=into)
         conn = restore_drill._connect(into)
         with conn, conn.cursor() as cursor:
-            cursor.execute(LOSE_ONE_AUDIT_LINE)
+            cursor.execute(LOSE_ONE_ROW)
         conn.close()
         return size
 
     monkeypatch.setattr(restore_drill, "restore", lossy)
     report = restore_drill.run_drill(key=parse_key(key), say=lambda _: None)
-    assert report.table_mismatches == ["clinicians_auditevent"]
+    assert report.table_mismatches == ["clinicians_caseassignment"]
     assert not report.passed
 
 
