@@ -209,13 +209,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name or self.email
 
     @property
-    def is_live(self) -> bool:
-        """Not accepted, and sent no longer ago than an invitation lasts."""
-        days = int(getattr(settings, "ALLIANCE_INVITATION_DAYS", 7))
-        age = timezone.now() - self.sent_at
-        return self.accepted_at is None and age <= timedelta(days=days)
-
-    @property
     def is_clinic_admin(self) -> bool:
         return self.is_active and self.role == Role.ADMIN and self.clinic_id is not None
 
