@@ -57,6 +57,26 @@ def csrf(page: str) -> str:
     return match.group(1)
 
 
+def post_form(
+    cluster: Cluster,
+    s: requests.Session,
+    page_path: str,
+    data: dict[str, str],
+    *,
+    action: str | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """Open a page and send its form as a browser would: the page's CSRF token, and the
+    page as the Referer (the app checks both over plain HTTP)."""
+    page = s.get(cluster.url(page_path))
+    return s.post(
+        cluster.url(action or page_path),
+        data={**data, "csrfmiddlewaretoken": csrf(page.text)},
+        headers={"Referer": cluster.url(page_path)},
+        **kwargs,
+    )
+
+
 # Each staff member's authenticator app, as their phone would keep it: the key read off
 # the set-up page the first time, and the last 30-second step whose code was used (the
 # app refuses one step's code twice, so a second sign-in within a step waits).
@@ -84,12 +104,7 @@ def sign_in(cluster: Cluster, s: requests.Session, email: str, password: str) ->
     """Sign a staff member in through the proxy as a person would: the password, then
     the second factor (set up on the first sign-in from the key shown on the page, with
     the recovery codes acknowledged; later a code from the remembered key)."""
-    page = s.get(cluster.url("/accounts/login/"))
-    response = s.post(
-        cluster.url("/accounts/login/"),
-        data={"username": email, "password": password, "csrfmiddlewaretoken": csrf(page.text)},
-        headers={"Referer": cluster.url("/accounts/login/")},
-    )
+    response = post_form(cluster, s, "/accounts/login/", {"username": email, "password": password})
     path = response.url.split("?")[0]
     if path.endswith("/accounts/two-factor/setup/"):
         key = re.search(r'id="setup-key">\s*([A-Z2-7 ]+?)\s*<', response.text)
@@ -169,11 +184,8 @@ def check_api_limit(cluster: Cluster) -> None:
 def check_kiosk_limit(cluster: Cluster) -> None:
     s = browser()
     sign_in(cluster, s, ADMIN, PASSWORD)
-    page = s.get(cluster.url("/console/kiosks/"))
-    r = s.post(
-        cluster.url("/console/kiosks/enrol/"),
-        data={"name": "Waiting room", "csrfmiddlewaretoken": csrf(page.text)},
-        headers={"Referer": cluster.url("/console/kiosks/")},
+    r = post_form(
+        cluster, s, "/console/kiosks/", {"name": "Waiting room"}, action="/console/kiosks/enrol/"
     )
     codes = []
     for _ in range(7):
@@ -197,12 +209,12 @@ def check_import_progress(cluster: Cluster) -> None:
     s = browser()
     sign_in(cluster, s, ADMIN, PASSWORD)
     rows = "\n".join(f"IMP-{i:05},Imported {i}" for i in range(IMPORT_ROWS))
-    page = s.get(cluster.url("/console/import/"))
-    r = s.post(
-        cluster.url("/console/import/"),
-        data={"csrfmiddlewaretoken": csrf(page.text)},
+    r = post_form(
+        cluster,
+        s,
+        "/console/import/",
+        {},
         files={"file": ("clients.csv", io.BytesIO(f"code,name\n{rows}\n".encode()), "text/csv")},
-        headers={"Referer": cluster.url("/console/import/")},
     )
     match = re.search(r"/console/import/(\d+)/", r.url)
     assert match, f"the upload did not lead to a batch page: {r.url}"
@@ -238,13 +250,7 @@ def check_import_progress(cluster: Cluster) -> None:
 def check_export(cluster: Cluster) -> None:
     s = browser()
     sign_in(cluster, s, ADMIN, PASSWORD)
-    page = s.get(cluster.url("/exports/"))
-    r = s.post(
-        cluster.url("/exports/"),
-        data={"format": "csv", "csrfmiddlewaretoken": csrf(page.text)},
-        headers={"Referer": cluster.url("/exports/")},
-        allow_redirects=False,
-    )
+    r = post_form(cluster, s, "/exports/", {"format": "csv"}, allow_redirects=False)
     made_on = cluster.served_by()
     job_url = r.headers.get("Location", "")
     status: dict[str, Any] = {}
