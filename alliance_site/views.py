@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -68,16 +69,28 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "400.html", status=400)
 
 
+def _error_layout(request: HttpRequest) -> dict[str, str]:
+    """Signed-in staff keep their navigation on an error page (the way back is one tap
+    away on a phone); anyone else, or a session still without its second factor, gets
+    the plain layout, which shows nothing about the clinic."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"error_base": "base_public.html"}
+    staff = user.is_clinic_admin or user.is_therapist  # type: ignore[union-attr]
+    verified = not settings.ALLIANCE_REQUIRE_2FA or user.is_verified()  # type: ignore[union-attr]
+    return {"error_base": "base_staff.html" if staff and verified else "base_public.html"}
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return _api_error(403)
-    return render(request, "403.html", status=403)
+    return render(request, "403.html", _error_layout(request), status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return _api_error(404)
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", _error_layout(request), status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
