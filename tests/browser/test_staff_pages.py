@@ -226,6 +226,10 @@ def test_every_staff_page_fits_a_phone_and_passes_axe_at_both_widths(  # type: i
                 found = serious(axe.run(page))
                 if found:
                     problems.append(f"{url} at {width} px: {found}")
+                if size is DESKTOP:
+                    measured = page.evaluate(OVERFLOW)
+                    if measured["page"] > measured["screen"] or measured["wide"]:
+                        problems.append(f"{url} at 1366 px: {measured}")
         # What the walk leaves out must really be data or a download, not a page.
         for route in ROUTES:
             if route.name in NOT_PAGES and route.expect[role] == 200:
