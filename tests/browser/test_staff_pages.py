@@ -147,6 +147,15 @@ def demo_world() -> World:
     )
 
 
+def page_url(route: Route, world: World) -> str:
+    try:
+        return reverse(route.name, kwargs=route.kwargs(world))
+    except KeyError as missing:  # a new route's object that demo_world does not make yet
+        raise AssertionError(
+            f"{route.name}: add {missing} to demo_world()'s extra in {__file__}"
+        ) from None
+
+
 # A page is wider than the screen if the document scrolls sideways, or if any visible
 # element sticks out past the right edge outside a scroll region (which would show as
 # clipped content even where the page itself does not scroll).
@@ -196,7 +205,7 @@ def test_every_staff_page_fits_a_phone_and_passes_axe_at_both_widths(  # type: i
         page.set_default_timeout(15_000)
         sign_in(page, user.email, DEMO_PASSWORD)
         visits = [
-            (reverse(route.name, kwargs=route.kwargs(world)), 200, route.name)
+            (page_url(route, world), 200, route.name)
             for route, who in walked_routes()
             if who == role
         ]
