@@ -50,9 +50,9 @@ NOT_PAGES = {
 }
 
 
-# Pages outside the matrix that staff still see: a refusal and a page not found, both
-# inside the staff layout. (role, path, status)
-ERROR_PAGES = [("therapist", "/console/", 403), ("admin", "/no-such-page/", 404)]
+# Pages outside the matrix that staff still see: the refusal page, inside the staff
+# layout. (role, path, status)
+ERROR_PAGES = [("therapist", "/console/", 403), ("admin", "/caseload/", 403)]
 
 
 def walked_routes() -> list[tuple[Route, str]]:

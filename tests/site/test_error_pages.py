@@ -1,8 +1,10 @@
-"""The refusal and not-found pages: signed-in staff keep their navigation (the way back
-is one tap away on a phone); anyone else gets the plain layout with nothing about a
-clinic on it."""
+"""The refusal page: signed-in staff keep their navigation (the way back is one tap away
+on a phone); anyone else gets the plain layout with nothing about a clinic on it. The
+not-found page stays plain for everyone."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -31,24 +33,31 @@ def test_an_admin_refused_the_caseload_gets_the_admins_navigation(admin_a: User)
     assert SIGN_OUT in page and 'href="/console/"' in page
 
 
-def test_another_clinics_client_is_not_found_inside_the_staff_layout(
+def test_not_found_stays_plain_so_another_clinics_client_answers_like_a_missing_one(
     admin_b: User, client_a1: Patient
 ) -> None:
-    response = client_for(admin_b).get(f"/clients/{client_a1.pk}/")
-    assert response.status_code == 404
-    page = response.content.decode()
-    assert "We could not find that page" in page and SIGN_OUT in page
-    assert client_a1.code not in page and "Northside Therapy" not in page
+    c = client_for(admin_b)
+    theirs = c.get(f"/clients/{client_a1.pk}/")
+    missing = c.get("/clients/987654321/")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.content == missing.content
+    assert SIGN_OUT not in theirs.content.decode()
 
 
-def test_without_a_signed_in_staff_user_the_error_pages_stay_plain(
-    therapist_a1: User,
+def test_without_a_verified_staff_user_the_refusal_page_stays_plain(
+    rf: Any, therapist_a1: User
 ) -> None:
-    anonymous = client_for(None).get("/no-such-page/")
-    assert anonymous.status_code == 404
-    assert SIGN_OUT not in anonymous.content.decode()
+    from django.contrib.auth.models import AnonymousUser
+
+    from alliance_site.views import error_403
+
+    request = rf.get("/console/")
+    request.user = AnonymousUser()
+    assert SIGN_OUT not in error_403(request).content.decode()
     # A password without its second factor shows nothing of the clinic either.
-    half = client_for(therapist_a1, second_factor=False).get("/no-such-page/")
-    assert half.status_code == 404
-    page = half.content.decode()
+    request.user = therapist_a1
+    therapist_a1.is_verified = lambda: False  # type: ignore[method-assign]
+    page = error_403(request).content.decode()
     assert SIGN_OUT not in page and "Northside Therapy" not in page
+    therapist_a1.is_verified = lambda: True  # type: ignore[method-assign]
+    assert SIGN_OUT in error_403(request).content.decode()
