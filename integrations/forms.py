@@ -29,10 +29,15 @@ class ExportForm(forms.Form):
         widget=forms.RadioSelect,
     )
     therapist = forms.ModelChoiceField(
-        label=_("Therapist rated"),
+        # Not "therapist rated": the filter is whose sessions, not who filled the form in.
+        label=_("Therapist of the sessions"),
         queryset=User.objects.none(),
         required=False,
         empty_label=_("All therapists"),
+        help_text=_(
+            "Questionnaires from this therapist's sessions, whether the client or the "
+            "therapist filled them in."
+        ),
     )
     form_code = forms.ChoiceField(label=_("Form"), required=False)
     date_from = forms.DateField(label=_("Sessions from"), required=False, widget=DateInput())

@@ -51,6 +51,16 @@ def form_title(registry: Any, code: str) -> str:
 
 
 @register.filter
+def form_scale(registry: Any, code: str) -> str:
+    """A form's answer scale as "1–5", so a mean is never read on another form's scale;
+    empty if the form is no longer loaded."""
+    if code not in registry:
+        return ""
+    scale = registry.get(code).scale
+    return f"{scale.min}–{scale.max}"
+
+
+@register.filter
 def spark(values: list[float] | None) -> str:
     from assessments.alliance.charts import sparkline
 

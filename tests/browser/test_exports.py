@@ -134,7 +134,7 @@ def test_a_therapist_exports_their_caseload_on_a_phone(  # type: ignore[no-untyp
     fill_in(therapist_a2, client_a2, 1)
     sign_in(phone_page, therapist_a1.email, PASSWORD)
     phone_page.goto("/exports/")
-    assert phone_page.get_by_label("Therapist rated").count() == 0
+    assert phone_page.get_by_label("Therapist of the sessions").count() == 0
     shot(phone_page, "06-therapist-phone")
     phone_page.get_by_label("CSV (UTF-8)").check()
     with phone_page.expect_download() as caught:
