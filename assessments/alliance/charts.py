@@ -34,6 +34,8 @@ FONT_SIZE = 14.0
 # 12 CSS px or more from the smallest container each drawing is shown at (the
 # breakpoints in alliance.css): 320/360 × 13.5, 600/720 × 14.5, 1000/1100 × 13.5.
 VARIANTS = (("narrow", 360, 300, 13.5), ("mid", 720, 330, 14.5), ("wide", 1100, 380, 13.5))
+# The review-together page reads from across a desk: 16 CSS px or more at any width.
+REVIEW_VARIANTS = (("narrow", 360, 330, 18.5), ("mid", 720, 380, 19.5), ("wide", 1100, 440, 18))
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,12 @@ def alliance_chart(
     font_size: float = FONT_SIZE,
     css_class: str = "",
     title_id: str = "chart-title",
+    ruptures: bool = True,
 ) -> SafeString | None:
     """Total, goal, task and bond (POMP 0-100) by session date, with the therapist's
-    total, a marker at each possible rupture (filled) or repaired one (hollow), and,
-    given the clinic's `low` rule, the Low line of each charted form."""
+    total, a marker at each possible rupture (filled) or repaired one (hollow; none
+    with `ruptures=False`), and, given the clinic's `low` rule, the Low line of each
+    charted form."""
     dates = [p.session_date for p, _f in client] + [p.session_date for p in therapist]
     if not dates:
         return None
@@ -224,7 +228,7 @@ def alliance_chart(
     own = [(x(p.session_date), y(p.total_pomp)) for p in therapist if p.total_pomp is not None]
     parts.append(_polyline(own, THERAPIST_LINE))
     for p, f in client:
-        if f.rupture:
+        if ruptures and f.rupture:
             cx, cy = x(p.session_date), min(y(p.total_pomp or 0) + 16, base - 7)
             css = "rupture-marker repaired" if f.repaired else "rupture-marker"
             label_text = _("repaired rupture") if f.repaired else _("possible rupture")
@@ -288,11 +292,13 @@ def responsive_chart(
     *,
     title: str,
     low: LowRule | None = None,
+    variants: Sequence[tuple[str, int, int, float]] = VARIANTS,
+    ruptures: bool = True,
 ) -> SafeString | None:
-    """The chart drawn at each of VARIANTS' widths, for a page to show the one that
+    """The chart drawn at each of `variants`' widths, for a page to show the one that
     fits its container (see `.chart-figure` in alliance.css)."""
     drawings = []
-    for name, width, height, font_size in VARIANTS:
+    for name, width, height, font_size in variants:
         svg = alliance_chart(
             client,
             therapist,
@@ -303,6 +309,7 @@ def responsive_chart(
             font_size=font_size,
             css_class=f"chart-{name}",
             title_id=f"chart-title-{name}",
+            ruptures=ruptures,
         )
         if svg is None:
             return None
