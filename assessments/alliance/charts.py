@@ -11,7 +11,7 @@ is shown at (CSS container queries pick one; the others are not displayed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,8 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments.alliance.chart_labels import AxisLabel, place, text_width, thin
-from assessments.alliance.low import LOWEST_DECILE, LowRule
+from assessments.alliance.chart_labels import AxisLabel, place, thin
+from assessments.alliance.chart_low import drawn_points, low_lines
+from assessments.alliance.low import LowRule
 from assessments.alliance.rules import PointFlags
 from assessments.alliance.series import SeriesPoint
 from assessments.alliance.wording import numbers
@@ -54,28 +55,6 @@ CLIENT_LINES = (
     Line("bond_pomp", gettext_lazy("Bond"), "line-bond", "diamond"),
 )
 THERAPIST_LINE = Line("total_pomp", gettext_lazy("Total (therapist)"), "line-therapist", "ring")
-
-
-@dataclass(frozen=True)
-class LowLevel:
-    """The Low line for one stretch of the chart (one form)."""
-
-    form_code: str
-    cut: float
-    inclusive: bool  # lowest-tenth cut-offs include the cut; a fixed threshold does not
-
-    @property
-    def label(self) -> str:
-        if self.inclusive:
-            return _("Low: %(cut)s or below") % {"cut": f"{self.cut:.0f}"}
-        return _("Low: below %(cut)s") % {"cut": f"{self.cut:g}"}
-
-
-def low_level(low: LowRule, form_code: str) -> LowLevel:
-    """What "low" means for `form_code` under the clinic's rule (see low.py)."""
-    if low.mode == LOWEST_DECILE and form_code in low.cutoffs:
-        return LowLevel(form_code, low.cutoffs[form_code][0], True)
-    return LowLevel(form_code, low.threshold, False)
 
 
 def date_label(d: date) -> str:
@@ -183,7 +162,9 @@ def alliance_chart(
             runs.append([])
         runs[-1].append(p)
     if low is not None and runs:
-        parts.append(_low_lines(runs, low, x, y, left, width - right, font_size))
+        keys = [line.key for line in CLIENT_LINES]
+        occupied = drawn_points([[q for q, _f in client], list(therapist)], x, y, keys)
+        parts.append(low_lines(runs, low, x, y, left, width - right, font_size, occupied))
     for p in (run[0] for run in runs[1:]):
         bx = x(p.session_date)
         parts.append(
@@ -241,49 +222,6 @@ def alliance_chart(
             )
     parts.append("</svg>")
     return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every text is escaped
-
-
-def _low_lines(
-    runs: list[list[SeriesPoint]],
-    low: LowRule,
-    x: Callable[[date], float],
-    y: Callable[[float], float],
-    lo: float,
-    hi: float,
-    font_size: float,
-) -> str:
-    """A shaded band up to each form's Low level and a line with its label in words
-    (the band and the text tell it apart from the series without colour)."""
-    levels = [low_level(low, run[-1].form_code) for run in runs]
-    # One level for the whole chart when every form has the same one (the usual case).
-    spans: list[tuple[float, float, LowLevel]] = []
-    for i, level in enumerate(levels):
-        start = lo if i == 0 else x(runs[i][0].session_date)
-        end = hi if i == len(runs) - 1 else x(runs[i + 1][0].session_date)
-        if spans and spans[-1][2].cut == level.cut and spans[-1][2].inclusive == level.inclusive:
-            spans[-1] = (spans[-1][0], end, level)
-        else:
-            spans.append((start, end, level))
-    out = ['<g class="low-level">']
-    for start, end, level in spans:
-        ly = y(level.cut)
-        floor = y(0)
-        text = escape(level.label)
-        out.append(
-            f"<title>{text}</title>"
-            f'<rect class="low-band" x="{start:.1f}" y="{ly:.1f}" width="{end - start:.1f}" '
-            f'height="{floor - ly:.1f}"/>'
-            f'<line class="low-line" x1="{start:.1f}" x2="{end:.1f}" y1="{ly:.1f}" y2="{ly:.1f}"/>'
-        )
-        if text_width(level.label, font_size) <= end - start - 8:
-            # Above the line, or below it when the line is near the top.
-            ty = ly - 5 if level.cut < 88 else ly + font_size + 2
-            out.append(
-                f'<text class="low-label" x="{end - 4:.1f}" y="{ty:.1f}" '
-                f'text-anchor="end">{text}</text>'
-            )
-    out.append("</g>")
-    return "".join(out)
 
 
 def responsive_chart(

@@ -106,6 +106,8 @@ def review_leave(request: HttpRequest, pk: str) -> HttpResponse:
     """Back to the staff pages with the staff member's password."""
     user = _user(request)
     patient = get_client_for(user, pk)
+    if review_patient_id(request) is None:
+        return redirect("assessments:client", patient.pk)  # nothing to leave
     _speak_their_language(request, patient)
     form = LeaveReviewForm(request.POST)
     if form.is_valid() and user.check_password(form.cleaned_data["password"]):

@@ -74,7 +74,9 @@ def check(page, name: str) -> dict:  # type: ignore[no-untyped-def]
     return m
 
 
-@pytest.mark.parametrize(("width", "variant"), [(390, "chart-narrow"), (1366, "chart-wide")])
+@pytest.mark.parametrize(
+    ("width", "variant"), [(390, "chart-narrow"), (768, "chart-mid"), (1366, "chart-wide")]
+)
 def test_the_chart_fills_its_column_and_stays_readable(  # type: ignore[no-untyped-def]
     browser, live_server, therapist_a1: User, client_a1: Patient, width: int, variant: str
 ) -> None:

@@ -181,3 +181,43 @@ def test_no_two_kept_labels_overlap_and_the_ends_stay_when_they_can(
     for label in kept:
         if label.width <= width - 4:
             assert label.left >= 2 - 1e-6 and label.right <= width - 2 + 1e-6
+
+
+def test_the_low_label_moves_away_from_points_under_it() -> None:
+    # The last two scores sit just above the line at the right end: the label goes left.
+    points = [
+        (point(i + 1, START + timedelta(days=7 * i), v), PointFlags(i, None))
+        for i, v in enumerate([90, 90, 90, 64, 64])
+    ]
+    svg = draw(points, LowRule(60), width=720, font_size=14.5)
+    label = re.search(r'<text class="low-label" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"', svg)
+    assert label is not None and label.group(2) == "start"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=40),
+    variant=st.sampled_from([(360, 13.5), (720, 14.5), (1100, 13.5), (760, 14.0)]),
+)
+def test_no_two_drawn_date_labels_overlap_for_any_series_of_sessions(
+    offsets: list[int], variant: tuple[int, float]
+) -> None:
+    width, font = variant
+    days = sorted(offsets)
+    with translation.override("en"):
+        svg = draw(series(days), LowRule(60), width=width, font_size=font)
+    texts = re.findall(r'<text class="axis x-label[^"]*" x="([\d.]+)"[^>]*>([^<]*)</text>', svg)
+    # Two lines per label (date, occasion) at the same x: a label is as wide as its widest.
+    pairs = [(float(texts[i][0]), texts[i][1], texts[i + 1][1]) for i in range(0, len(texts), 2)]
+    boxes = [
+        (
+            x - max(text_width(a, font), text_width(b, font)) / 2,
+            x + max(text_width(a, font), text_width(b, font)) / 2,
+        )
+        for x, a, b in pairs
+    ]
+    for i, (l1, r1) in enumerate(boxes):
+        for l2, r2 in boxes[i + 1 :]:
+            assert r1 <= l2 or r2 <= l1, (boxes, days)
+    first = date_label(START + timedelta(days=days[0]))
+    assert pairs[0][1] == first  # the first date is always drawn

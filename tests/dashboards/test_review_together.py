@@ -168,3 +168,11 @@ def test_a_client_who_leaves_the_caseload_mid_review_ends_the_session(
     response = browser.get(review_url(client_a1))
     assert response.status_code == 302 and response.url == "/accounts/login/"
     assert browser.get("/caseload/").url.startswith("/accounts/login/")
+
+
+def test_leaving_outside_review_mode_changes_nothing(
+    therapist_a1: User, client_a1: Patient
+) -> None:
+    response = leave(client_for(therapist_a1), client_a1, "anything")
+    assert response.status_code == 302 and response.url == f"/clients/{client_a1.pk}/"
+    assert not AuditEvent.objects.filter(action__startswith="review_").exists()
