@@ -211,3 +211,42 @@ class SecondFactorMiddleware:
         ):
             return HttpResponseRedirect(reverse("clinicians:recovery_codes"))
         return None
+
+
+# What a session in review mode may still reach besides its own review page: sign-out,
+# and the scripts' translations (public anyway).
+_OPEN_IN_REVIEW = {"logout", "javascript_catalog", "healthz"}
+_REVIEW_PAGES = {"assessments:review", "assessments:review_leave"}
+
+
+class ReviewModeMiddleware:
+    """While a staff session shows a client their review (assessments/views/review.py),
+    every other page sends the browser back to it: a client holding the screen cannot
+    reach the caseload, notes or other clients. The password form on the review page is
+    the way back. Runs after the second factor: an unverified session never gets here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        from assessments.views.review import review_patient_id
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        pk = review_patient_id(request)
+        if pk is None:
+            return None
+        match = request.resolver_match
+        name = match.view_name if match else ""
+        if name in _OPEN_IN_REVIEW or request.path_info.startswith("/api/"):
+            return None
+        if name in _REVIEW_PAGES and str(kwargs.get("pk")) == str(pk):
+            return None
+        return HttpResponseRedirect(reverse("assessments:review", args=[pk]))

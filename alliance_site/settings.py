@@ -153,6 +153,8 @@ MIDDLEWARE = [
     "alliance_site.middleware.ClinicTimeZoneMiddleware",
     # After the session limits: an expired session is ended, not sent to the code page.
     "alliance_site.middleware.SecondFactorMiddleware",
+    # After the second factor: a session showing a client their review stays there.
+    "alliance_site.middleware.ReviewModeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "alliance_site.middleware.PrivacyHeadersMiddleware",

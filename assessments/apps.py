@@ -33,7 +33,13 @@ class AssessmentsConfig(AppConfig):
 
         from clinicians.audit import ACTION_LABELS
 
-        ACTION_LABELS.update({"flags_discussed": _("Flags marked as discussed")})
+        ACTION_LABELS.update(
+            {
+                "flags_discussed": _("Flags marked as discussed"),
+                "review_left": _("Left the review-together view with the password"),
+                "review_leave_refused": _("Wrong password to leave the review-together view"),
+            }
+        )
 
         from clinicians import lifecycle as client_lifecycle
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import chart, client, console, dashboards, forms, staff
+from .views import chart, client, console, dashboards, forms, review, staff
 
 app_name = "assessments"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     # Staff
     path("clients/<str:pk>/", chart.client_detail, name="client"),
     path("clients/<str:pk>/flags/discussed/", chart.flags_discussed, name="flags_discussed"),
+    path("clients/<str:pk>/review/", review.review, name="review"),
+    path("clients/<str:pk>/review/leave/", review.review_leave, name="review_leave"),
     path("clients/<str:pk>/questionnaires/new/", staff.request_new, name="request_new"),
     path("clients/<str:pk>/own-rating/", staff.self_rating, name="self_rating"),
     path("clients/<str:pk>/paper/", staff.paper_entry, name="paper_entry"),

@@ -24,7 +24,7 @@ from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import ImportBatch, Patient, PatientStatus, User
 from integrations.models import ExportJob
 from integrations.services import api_key_create
-from tests.conftest import client_for, make_client
+from tests.conftest import PASSWORD, client_for, make_client
 
 LOGIN = "login"
 ROLES = ("anonymous", "therapist", "admin", "other_admin")
@@ -134,6 +134,16 @@ ASSESSMENT_ROUTES: list[Route] = [
     Route("assessments:caseload", therapists(200)),
     Route("assessments:client", staff(), kwargs=client_pk),
     Route("assessments:request_new", staff(), kwargs=client_pk),
+    # Review together: the client's therapist or the clinic admin (another therapist's
+    # client answers 404: see tests/dashboards/test_review_together.py).
+    Route("assessments:review", staff(), kwargs=client_pk),
+    Route(
+        "assessments:review_leave",
+        staff(302),
+        kwargs=client_pk,
+        method="post",
+        data=lambda w: {"password": PASSWORD},
+    ),
     # Marking flags discussed: the client's therapist or the clinic admin; 404 elsewhere
     # (another therapist's client: see tests/dashboards/test_flag_discussions.py).
     Route(

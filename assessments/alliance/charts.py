@@ -2,6 +2,11 @@
 
 Every chart has a table with the same figures next to it for screen readers; the SVG
 itself is marked as an image with a short text alternative.
+
+SVG text scales with the drawing, so one drawing cannot be readable both on a phone and
+across a desktop page. `responsive_chart` draws the same chart at three widths, each
+with a font size that stays at 12 CSS px or more over the range of container widths it
+is shown at (CSS container queries pick one; the others are not displayed).
 """
 
 from __future__ import annotations
@@ -11,33 +16,51 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from assessments.alliance.chart_labels import AxisLabel, place, thin
+from assessments.alliance.chart_low import drawn_points, low_lines
+from assessments.alliance.low import LowRule
 from assessments.alliance.rules import PointFlags
 from assessments.alliance.series import SeriesPoint
 from assessments.alliance.wording import numbers
 
-WIDTH, HEIGHT = 760, 320
-LEFT, RIGHT, TOP, BOTTOM = 48, 44, 16, 56  # room for the last date label
+WIDTH = 760  # the single drawing's default width (the printable report uses it)
+FONT_SIZE = 14.0
+# name, width, height, font size (all in the drawing's units). Font sizes keep text at
+# 12 CSS px or more from the smallest container each drawing is shown at (the
+# breakpoints in alliance.css): 320/360 × 13.5, 600/720 × 14.5, 1000/1100 × 13.5.
+VARIANTS = (("narrow", 360, 300, 13.5), ("mid", 720, 330, 14.5), ("wide", 1100, 380, 13.5))
+# The review-together page reads from across a desk: 16 CSS px or more at any width.
+REVIEW_VARIANTS = (("narrow", 360, 330, 18.5), ("mid", 720, 380, 19.5), ("wide", 1100, 440, 18))
 
 
 @dataclass(frozen=True)
 class Line:
     key: str
-    label: str
+    label: str | Promise
     css: str  # stroke style: solid / dashed / dotted, set in alliance.css
     marker: str  # circle / square / triangle / diamond / ring
 
 
+# Lazy: these are built at import time, before any request has chosen a language.
 CLIENT_LINES = (
-    Line("total_pomp", _("Total (client)"), "line-total", "circle"),
-    Line("goal_pomp", _("Goal"), "line-goal", "square"),
-    Line("task_pomp", _("Task"), "line-task", "triangle"),
-    Line("bond_pomp", _("Bond"), "line-bond", "diamond"),
+    Line("total_pomp", gettext_lazy("Total (client)"), "line-total", "circle"),
+    Line("goal_pomp", gettext_lazy("Goal"), "line-goal", "square"),
+    Line("task_pomp", gettext_lazy("Task"), "line-task", "triangle"),
+    Line("bond_pomp", gettext_lazy("Bond"), "line-bond", "diamond"),
 )
-THERAPIST_LINE = Line("total_pomp", _("Total (therapist)"), "line-therapist", "ring")
+THERAPIST_LINE = Line("total_pomp", gettext_lazy("Total (therapist)"), "line-therapist", "ring")
+
+
+def date_label(d: date) -> str:
+    """The chart's date text: the same format as the table beside it, in the reader's
+    language (English "9 Nov 2026", German "09.11.2026")."""
+    return date_format(d, "SHORT_DATE_FORMAT")
 
 
 def _marker(shape: str, x: float, y: float, css: str) -> str:
@@ -54,53 +77,82 @@ def _marker(shape: str, x: float, y: float, css: str) -> str:
     return f'<polygon class="{css}" points="{pts}"/>'
 
 
+def axis_labels(
+    dates: Sequence[tuple[date, str]],
+    x_of: dict[date, float],
+    *,
+    font_size: float,
+    lo: float,
+    hi: float,
+) -> list[AxisLabel]:
+    """The x-axis labels that fit: one per session date (its date, then its occasions),
+    thinned by their estimated widths so that no two touch."""
+    by_date: dict[date, list[str]] = {}
+    for d, occasion in dates:
+        names = by_date.setdefault(d, [])
+        if occasion not in names:
+            names.append(occasion)
+    candidates = [
+        place(x_of[d], (date_label(d), ", ".join(names)), font_size, lo, hi)
+        for d, names in sorted(by_date.items())
+    ]
+    return thin(candidates)
+
+
 def alliance_chart(
     client: Sequence[tuple[SeriesPoint, PointFlags]],
     therapist: Sequence[SeriesPoint],
     *,
     title: str,
+    low: LowRule | None = None,
+    width: int = WIDTH,
+    height: int | None = None,
+    font_size: float = FONT_SIZE,
+    css_class: str = "",
+    title_id: str = "chart-title",
+    ruptures: bool = True,
 ) -> SafeString | None:
     """Total, goal, task and bond (POMP 0-100) by session date, with the therapist's
-    total, and a marker at each possible rupture (filled) or repaired one (hollow)."""
-    dates = [p.session_date for p, _ in client] + [p.session_date for p in therapist]
+    total, a marker at each possible rupture (filled) or repaired one (hollow; none
+    with `ruptures=False`), and, given the clinic's `low` rule, the Low line of each
+    charted form."""
+    dates = [p.session_date for p, _f in client] + [p.session_date for p in therapist]
     if not dates:
         return None
+    height = height or round(min(max(width * 0.42, 280), 400))
+    left, right, top = round(font_size * 3), 14, 14
+    bottom = round(font_size * 2.9 + 10)  # two lines of axis text under the ticks
     first, last = min(dates), max(dates)
     span = max((last - first).days, 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - left - right, height - top - bottom
+    base = height - bottom
 
     def x(d: date) -> float:
         if first == last:
-            return LEFT + plot_w / 2
-        return LEFT + plot_w * (d - first).days / span
+            return left + plot_w / 2
+        return left + plot_w * (d - first).days / span
 
     def y(v: float) -> float:
-        return TOP + plot_h * (1 - v / 100)
+        return top + plot_h * (1 - v / 100)
 
     parts = [
         format_html(
-            '<svg class="alliance-chart" viewBox="0 0 {} {}" role="img" '
-            'aria-labelledby="chart-title">'
-            '<title id="chart-title">{}</title>',
-            WIDTH,
-            HEIGHT,
+            '<svg class="alliance-chart{}" viewBox="0 0 {} {}" font-size="{}" role="img" '
+            'aria-labelledby="{}"><title id="{}">{}</title>',
+            f" {css_class}" if css_class else "",
+            width,
+            height,
+            f"{font_size:g}",
+            title_id,
+            title_id,
             title,
         )
     ]
     for v in range(0, 101, 25):
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
-            f'<text class="axis" x="{LEFT - 8}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>'
-        )
-    # Label each questionnaire's date and occasion below the axis (thinned when many).
-    points = [p for p, _ in client]
-    step = max(1, len(points) // 8)
-    for p in points[::step]:
-        parts.append(
-            f'<text class="axis" x="{x(p.session_date):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-            f'text-anchor="middle">{escape(date_format(p.session_date, "j M"))}</text>'
-            f'<text class="axis axis-small" x="{x(p.session_date):.1f}" y="{HEIGHT - BOTTOM + 34}" '
-            f'text-anchor="middle">{escape(p.occasion_label)}</text>'
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(v):.1f}" '
+            f'y2="{y(v):.1f}"/><text class="axis" x="{left - 6}" y="{y(v) + font_size / 3:.1f}" '
+            f'text-anchor="end">{v}</text>'
         )
     # A change of form starts a new baseline: the lines break there (POMP puts forms on
     # one axis but does not equate them) and a dashed rule marks the break.
@@ -109,14 +161,43 @@ def alliance_chart(
         if not runs or f.new_baseline:
             runs.append([])
         runs[-1].append(p)
+    if low is not None and runs:
+        keys = [line.key for line in CLIENT_LINES]
+        occupied = drawn_points([[q for q, _f in client], list(therapist)], x, y, keys)
+        parts.append(low_lines(runs, low, x, y, left, width - right, font_size, occupied))
     for p in (run[0] for run in runs[1:]):
         bx = x(p.session_date)
         parts.append(
             f'<g class="form-break"><title>{escape(_("New form: a new baseline"))}</title>'
-            f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
-            f'<text class="axis axis-small" x="{bx + 3:.1f}" y="{TOP + 10}">'
+            f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{base}"/>'
+            f'<text class="axis" x="{bx + 3:.1f}" y="{top + font_size:.1f}">'
             f"{escape(_('new form'))}</text></g>"
         )
+    # Every questionnaire gets a tick; the labels that fit get a longer one and text.
+    x_of = {p.session_date: x(p.session_date) for p, _f in client}
+    for tick in sorted(set(x_of.values())):
+        parts.append(
+            f'<line class="tick" x1="{tick:.1f}" x2="{tick:.1f}" y1="{base}" y2="{base + 3}"/>'
+        )
+    labels = axis_labels(
+        [(p.session_date, p.occasion_label) for p, _f in client],
+        x_of,
+        font_size=font_size,
+        lo=2,
+        hi=width - 2,
+    )
+    parts.append('<g class="x-labels">')
+    for label in labels:
+        parts.append(
+            f'<line class="tick" x1="{label.tick:.1f}" x2="{label.tick:.1f}" y1="{base}" '
+            f'y2="{base + 6}"/><text class="axis x-label" x="{label.x:.1f}" '
+            f'y="{base + 6 + font_size * 1.1:.1f}" text-anchor="middle">'
+            f"{escape(label.lines[0])}</text>"
+            f'<text class="axis x-label x-occasion" x="{label.x:.1f}" '
+            f'y="{base + 6 + font_size * 2.3:.1f}" text-anchor="middle">'
+            f"{escape(label.lines[1])}</text>"
+        )
+    parts.append("</g>")
     for line in CLIENT_LINES:
         for run in runs:
             pts = [
@@ -128,19 +209,50 @@ def alliance_chart(
     own = [(x(p.session_date), y(p.total_pomp)) for p in therapist if p.total_pomp is not None]
     parts.append(_polyline(own, THERAPIST_LINE))
     for p, f in client:
-        if f.rupture:
-            cx, cy = x(p.session_date), y(p.total_pomp or 0) + 16
+        if ruptures and f.rupture:
+            cx, cy = x(p.session_date), min(y(p.total_pomp or 0) + 16, base - 7)
             css = "rupture-marker repaired" if f.repaired else "rupture-marker"
-            label = _("repaired rupture") if f.repaired else _("possible rupture")
+            label_text = _("repaired rupture") if f.repaired else _("possible rupture")
             details = {**f.details, "marked": f.marked, "repaired": f.repaired}
-            label = f"{label}: {numbers('rupture', details)}"
+            label_text = f"{label_text}: {numbers('rupture', details)}"
             parts.append(
-                f'<g class="{css}"><title>{escape(label)}</title>'
+                f'<g class="{css}"><title>{escape(label_text)}</title>'
                 f'<polygon points="{cx:.1f},{cy + 6:.1f} {cx - 7:.1f},{cy - 6:.1f} '
                 f'{cx + 7:.1f},{cy - 6:.1f}"/></g>'
             )
     parts.append("</svg>")
     return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every text is escaped
+
+
+def responsive_chart(
+    client: Sequence[tuple[SeriesPoint, PointFlags]],
+    therapist: Sequence[SeriesPoint],
+    *,
+    title: str,
+    low: LowRule | None = None,
+    variants: Sequence[tuple[str, int, int, float]] = VARIANTS,
+    ruptures: bool = True,
+) -> SafeString | None:
+    """The chart drawn at each of `variants`' widths, for a page to show the one that
+    fits its container (see `.chart-figure` in alliance.css)."""
+    drawings = []
+    for name, width, height, font_size in variants:
+        svg = alliance_chart(
+            client,
+            therapist,
+            title=title,
+            low=low,
+            width=width,
+            height=height,
+            font_size=font_size,
+            css_class=f"chart-{name}",
+            title_id=f"chart-title-{name}",
+            ruptures=ruptures,
+        )
+        if svg is None:
+            return None
+        drawings.append(svg)
+    return mark_safe("".join(drawings))  # noqa: S308 - each drawing is escaped already
 
 
 def _polyline(pts: list[tuple[float, float]], line: Line) -> str:

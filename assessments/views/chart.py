@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from assessments.alliance.charts import alliance_chart
+from assessments.alliance.charts import responsive_chart
 from assessments.alliance.history import ClientHistory, client_history
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
 from assessments.alliance.wording import norms_text
@@ -45,9 +45,10 @@ def _page(
     user = _user(request)
     history = client_history(patient, user.clinic)
     current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
-    chart = alliance_chart(
+    chart = responsive_chart(
         history.client_points,
         history.therapist_points,
+        low=history.low,
         title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
         % {"code": patient.code},
     )

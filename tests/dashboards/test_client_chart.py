@@ -19,11 +19,12 @@ def test_the_chart_and_its_table_tell_the_same_story(
     rate(therapist_a1, client_a1, [4, 4, 4, 4, 2, 4])  # a rupture, repaired next time
     rate(therapist_a1, client_a1, [6], rater=Rater.THERAPIST)
     page = client_for(therapist_a1).get(f"/clients/{client_a1.pk}/").content.decode()
-    assert '<svg class="alliance-chart"' in page
+    # Drawn at three widths (narrow, mid, wide); the stylesheet shows the one that fits.
+    assert page.count('<svg class="alliance-chart chart-') == 3
     assert 'role="img"' in page
     assert "Alliance over time for A-001" in page  # the chart's text alternative
-    # Five series: client total, goal, task, bond, and the therapist's total.
-    assert page.count('<polyline class="series') == 5
+    # Five series in each drawing: client total, goal, task, bond, therapist's total.
+    assert page.count('<polyline class="series') == 5 * 3
     assert "line-therapist" in page
     assert 'class="rupture-marker repaired"' in page
     assert "repaired rupture: 50.0 POMP below" in page  # the marker's tooltip
@@ -53,7 +54,7 @@ def test_a_client_without_scores_gets_a_plain_empty_state(
 ) -> None:
     page = client_for(therapist_a1).get(f"/clients/{client_a1.pk}/").content.decode()
     assert "There are no scores to chart yet." in page
-    assert '<svg class="alliance-chart"' not in page
+    assert '<svg class="alliance-chart' not in page
     assert "Ask for a questionnaire" in page
 
 
