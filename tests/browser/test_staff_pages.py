@@ -204,12 +204,24 @@ def test_every_staff_page_fits_a_phone_and_passes_axe_at_both_widths(  # type: i
         page = context.new_page()
         page.set_default_timeout(15_000)
         sign_in(page, user.email, DEMO_PASSWORD)
+        # What the walk leaves out must really be data or a download, not a page (checked
+        # before the walk, which ends in review mode).
+        for route in ROUTES:
+            if route.name in NOT_PAGES and route.expect[role] == 200:
+                got = context.request.get(reverse(route.name, kwargs=route.kwargs(world)))
+                kind = got.headers.get("content-type", "")
+                attached = "attachment" in got.headers.get("content-disposition", "")
+                if got.status != 200 or ("text/html" in kind and not attached):
+                    problems.append(f"{route.name} is a page: walk it ({got.status}, {kind})")
         visits = [
             (page_url(route, world), 200, route.name)
             for route, who in walked_routes()
             if who == role
         ]
         visits += [(path, status, str(status)) for who, path, status in ERROR_PAGES if who == role]
+        # Review together puts the session in review mode, which sends every other staff
+        # page back to it until the password is given: walk it last.
+        visits.sort(key=lambda visit: visit[2] == "assessments:review")
         for url, status, label in visits:
             page.set_viewport_size(PHONE)
             answer = page.goto(url)
@@ -239,16 +251,8 @@ def test_every_staff_page_fits_a_phone_and_passes_axe_at_both_widths(  # type: i
                     measured = page.evaluate(OVERFLOW)
                     if measured["page"] > measured["screen"] or measured["wide"]:
                         problems.append(f"{url} at 1366 px: {measured}")
-        # What the walk leaves out must really be data or a download, not a page.
-        for route in ROUTES:
-            if route.name in NOT_PAGES and route.expect[role] == 200:
-                got = context.request.get(reverse(route.name, kwargs=route.kwargs(world)))
-                kind = got.headers.get("content-type", "")
-                attached = "attachment" in got.headers.get("content-disposition", "")
-                if got.status != 200 or ("text/html" in kind and not attached):
-                    problems.append(f"{route.name} is a page: walk it ({got.status}, {kind})")
         context.close()
-    assert visited == len(walked_routes()) + len(ERROR_PAGES)
     assert problems == [], "\n".join(problems)
+    assert visited == len(walked_routes()) + len(ERROR_PAGES)
     # The walk stays quick enough to run with the rest of the browser suite.
     assert time.monotonic() - started < 180
