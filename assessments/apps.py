@@ -33,7 +33,16 @@ class AssessmentsConfig(AppConfig):
 
         from clinicians.audit import ACTION_LABELS
 
-        ACTION_LABELS.update({"flags_discussed": _("Flags marked as discussed")})
+        ACTION_LABELS.update(
+            {
+                "flags_discussed": _("Flags marked as discussed"),
+                "schedule_set": _("Schedule set"),
+                "schedule_changed": _("Schedule changed"),
+                "schedule_stopped": _("Schedule stopped"),
+                "schedule_fired": _("Scheduled questionnaire due"),
+                "clinic_schedule_changed": _("Clinic default schedule changed"),
+            }
+        )
 
         from clinicians import lifecycle as client_lifecycle
 
@@ -44,4 +53,7 @@ class AssessmentsConfig(AppConfig):
         )
         client_lifecycle.client_erased.connect(
             lifecycle.on_client_erased, dispatch_uid="assessments-erasure"
+        )
+        client_lifecycle.clients_created.connect(
+            lifecycle.on_clients_created, dispatch_uid="assessments-new-clients"
         )
