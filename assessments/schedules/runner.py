@@ -87,7 +87,11 @@ def _decide(schedule: Schedule, due_at: datetime, now: datetime) -> ScheduledOcc
     if early is not None:
         occasion.state, occasion.administration = OccasionState.COVERED, early
         return occasion
-    already = client_ones.open_now().order_by("-created_at").first()
+    already = (
+        client_ones.filter(status=AdministrationStatus.OPEN, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
     if already is not None:
         occasion.state, occasion.administration = OccasionState.ALREADY_OPEN, already
         return occasion

@@ -132,9 +132,12 @@ def test_twelve_weeks_every_questionnaire_once_at_nine_local(
     # The failed email is on its questionnaire and in the audit log, never dropped.
     failed = Administration.objects.get(pk=occasions[2].administration_id)
     assert failed.email_failed_at is not None and failed.email_failure
-    assert AuditEvent.objects.filter(
-        action="questionnaire_email_failed", object_id=str(failed.pk)
-    ).count() == 4
+    assert (
+        AuditEvent.objects.filter(
+            action="questionnaire_email_failed", object_id=str(failed.pk)
+        ).count()
+        == 4
+    )
     schedule = Schedule.objects.get()
     assert schedule.status == "ended" and schedule.ended_reason == "discharged"
     assert schedule.next_due_at is None
