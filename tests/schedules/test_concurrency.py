@@ -43,7 +43,7 @@ def test_two_schedulers_at_once_ask_and_email_each_due_time_once(
         runs: list[ScheduleRun] = []
         errors: list[BaseException] = []
 
-        def run(now=now, barrier=barrier) -> None:  # type: ignore[no-untyped-def]
+        def run(now=now, barrier=barrier, runs=runs, errors=errors) -> None:  # type: ignore[no-untyped-def]
             try:
                 barrier.wait()
                 runs.append(schedules_run(now=now))
