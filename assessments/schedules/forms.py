@@ -47,7 +47,7 @@ class CadenceForm(forms.Form):
         },
     )
     until = forms.ChoiceField(
-        label=_("How long"),
+        label=_("Ends"),
         choices=[
             (UNTIL_DISCHARGE, _("Until discharge")),
             (UNTIL_COUNT, _("A number of times")),

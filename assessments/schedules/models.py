@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from clinicians.models import Clinic, Patient, User
 
 from ..models import Administration
+from ..scoring.registry import get_registry
 
 
 class Unit(models.TextChoices):
@@ -59,6 +60,11 @@ class Cadence(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def form_title(self) -> str:
+        registry = get_registry()
+        return registry.get(self.form_code).title if self.form_code in registry else self.form_code
 
 
 class ClinicSchedule(Cadence):
