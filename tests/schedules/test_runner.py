@@ -205,3 +205,20 @@ def test_the_command_runs_the_same(therapist_a1: User, client_a1: Patient, capsy
     with time_machine.travel(due + timedelta(minutes=1), tick=False):
         call_command("run_schedules")
     assert "due: 1, emailed: 1" in capsys.readouterr().out
+
+
+def test_discharge_ends_the_schedule_with_an_audit_line(
+    admin_a: User, therapist_a1: User, client_a1: Patient
+) -> None:
+    from clinicians.models import AuditEvent
+    from clinicians.services.clients import patient_discharge
+
+    schedule = _start(therapist_a1, client_a1)
+    patient_discharge(actor=admin_a, patient=client_a1)
+    schedule.refresh_from_db()
+    assert (schedule.status, schedule.ended_reason) == ("ended", "discharged")
+    assert schedule.next_due_at is None
+    assert AuditEvent.objects.filter(
+        action="schedule_stopped", object_id=str(schedule.pk), detail__reason="discharged"
+    ).exists()
+    assert schedules_run(now=timezone.now() + timedelta(days=10)).fired == 0
