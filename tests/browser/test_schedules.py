@@ -64,6 +64,8 @@ def test_a_therapist_sets_a_schedule_from_the_client_page(  # type: ignore[no-un
     page.screenshot(path=str(SHOTS / "schedule-client-1366.png"), full_page=True)
     page.goto("/caseload/")
     assert "07:45" in page.locator("table.caseload-table").inner_text()
+    assert serious_problems(page) == []
+    page.screenshot(path=str(SHOTS / "schedule-caseload-1366.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
     for url in (f"/clients/{client_a1.pk}/", f"/clients/{client_a1.pk}/schedule/"):
