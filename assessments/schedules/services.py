@@ -200,10 +200,16 @@ def apply_clinic_default(*, patients: list[Patient], actor: User | None) -> int:
     """Give newly created clients the clinic's default schedule, starting today."""
     if not patients:
         return 0
-    clinic = patients[0].clinic
-    default = ClinicSchedule.objects.filter(clinic_id=clinic.pk, enabled=True).first()
+    # One query when the clinic has no default switched on (an import calls this once
+    # per chunk of rows).
+    default = (
+        ClinicSchedule.objects.filter(clinic_id=patients[0].clinic_id, enabled=True)
+        .select_related("clinic")
+        .first()
+    )
     if default is None:
         return 0
+    clinic = default.clinic
     values = CadenceValues(
         form_code=default.form_code,
         every=default.every,
