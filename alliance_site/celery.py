@@ -37,6 +37,10 @@ def beat_schedule() -> dict[str, dict[str, object]]:
             "task": "alliance.reminders",
             "schedule": float(settings.ALLIANCE_REMINDERS_EVERY_SECONDS),
         },
+        "schedules": {
+            "task": "alliance.schedules",
+            "schedule": float(settings.ALLIANCE_SCHEDULES_EVERY_SECONDS),
+        },
         "exports": {
             "task": "alliance.exports",
             "schedule": float(settings.ALLIANCE_EXPORTS_EVERY_SECONDS),

@@ -255,6 +255,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # TIME_ZONE). Every task is safe to run twice at once, so a second beat is harmless
 # but wasteful: run exactly one.
 ALLIANCE_REMINDERS_EVERY_SECONDS = env_int("ALLIANCE_REMINDERS_EVERY_SECONDS", 900)
+# How often scheduled questionnaires are looked for: at most this late after their time.
+ALLIANCE_SCHEDULES_EVERY_SECONDS = env_int("ALLIANCE_SCHEDULES_EVERY_SECONDS", 300)
 ALLIANCE_EXPORTS_EVERY_SECONDS = env_int("ALLIANCE_EXPORTS_EVERY_SECONDS", 300)
 ALLIANCE_CLEAN_UP_EVERY_SECONDS = env_int("ALLIANCE_CLEAN_UP_EVERY_SECONDS", 3600)
 ALLIANCE_REFRESH_HOUR = env_int("ALLIANCE_REFRESH_HOUR", 2)

@@ -38,6 +38,11 @@ class AssessmentsConfig(AppConfig):
                 "flags_discussed": _("Flags marked as discussed"),
                 "review_left": _("Left the review-together view with the password"),
                 "review_leave_refused": _("Wrong password to leave the review-together view"),
+                "schedule_set": _("Schedule set"),
+                "schedule_changed": _("Schedule changed"),
+                "schedule_stopped": _("Schedule stopped"),
+                "schedule_fired": _("Scheduled questionnaire due"),
+                "clinic_schedule_changed": _("Clinic default schedule changed"),
             }
         )
 
@@ -50,4 +55,7 @@ class AssessmentsConfig(AppConfig):
         )
         client_lifecycle.client_erased.connect(
             lifecycle.on_client_erased, dispatch_uid="assessments-erasure"
+        )
+        client_lifecycle.clients_created.connect(
+            lifecycle.on_clients_created, dispatch_uid="assessments-new-clients"
         )

@@ -21,6 +21,7 @@ from .models import (
     FlagDiscussion,
     OccasionKind,
 )
+from .schedules.services import apply_clinic_default, schedule_end_for
 
 
 def withdraw_open(
@@ -72,6 +73,13 @@ def on_client_discharged(
     sender: Any, *, patient: Patient, actor: User | None, request: HttpRequest | None, **_: Any
 ) -> None:
     withdraw_open(patient=patient, actor=actor, request=request, reason="discharge")
+    schedule_end_for(patient=patient, actor=actor, reason="discharged")
+
+
+def on_clients_created(
+    sender: Any, *, patients: list[Patient], actor: User | None, **_: Any
+) -> None:
+    apply_clinic_default(patients=patients, actor=actor)
 
 
 def on_client_erased(
@@ -80,6 +88,7 @@ def on_client_erased(
     # An "other" occasion's note is free text staff typed about the client; it may
     # name them. Answers and scores stay; the occasion reads "Other".
     withdraw_open(patient=patient, actor=actor, request=request, reason="erasure")
+    schedule_end_for(patient=patient, actor=actor, reason="erased")
     noted = Administration.objects.filter(patient=patient).exclude(occasion_note="")
     notes = set(noted.values_list("occasion_note", flat=True))
     noted.update(occasion_note="")

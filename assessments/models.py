@@ -380,3 +380,13 @@ class FlagDiscussion(models.Model):
 
     def __str__(self) -> str:
         return f"flags of administration {self.administration_id} discussed"
+
+
+# The schedules' models live in their own module; imported here so Django registers them.
+from .schedules.models import (  # noqa: E402, F401
+    ClinicSchedule,
+    OccasionState,
+    Schedule,
+    ScheduledOccasion,
+    ScheduleStatus,
+)

@@ -10,6 +10,7 @@ from clinicians.background import TrackedTask
 from .alliance.summaries import refresh_all
 from .questionnaires import throttle
 from .questionnaires.reminders import reminders_send
+from .schedules.runner import schedules_run
 
 
 @shared_task(base=TrackedTask, name="alliance.reminders")
@@ -26,3 +27,12 @@ def refresh() -> str:
     lines = refresh_all()
     swept = throttle.sweep()
     return f"{len(lines)} clinics refreshed; {swept} old rate-limit counters removed"
+
+
+@shared_task(base=TrackedTask, name="alliance.schedules")
+def schedules() -> str:
+    # Safe twice at once and after a crash: see assessments/schedules/runner.py.
+    run = schedules_run()
+    return f"{run.fired} scheduled questionnaires due, {run.sent} emailed" + (
+        f", {run.failed} failed" if run.failed else ""
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import chart, client, console, dashboards, forms, review, staff
+from .views import chart, client, console, dashboards, forms, review, schedules, staff
 
 app_name = "assessments"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("clients/<str:pk>/questionnaires/new/", staff.request_new, name="request_new"),
     path("clients/<str:pk>/own-rating/", staff.self_rating, name="self_rating"),
     path("clients/<str:pk>/paper/", staff.paper_entry, name="paper_entry"),
+    path("clients/<str:pk>/schedule/", schedules.schedule_edit, name="schedule"),
+    path("clients/<str:pk>/schedule/stop/", schedules.schedule_stop_view, name="schedule_stop"),
     path("questionnaires/<str:pk>/", staff.administration_detail, name="administration"),
     path(
         "questionnaires/<str:pk>/withdraw/",
@@ -46,6 +48,7 @@ urlpatterns = [
     path("forms/<str:code>/", forms.form_detail, name="form_detail"),
     # Clinic admin
     path("console/settings/", console.clinic_settings, name="clinic_settings"),
+    path("console/schedule/", schedules.clinic_schedule, name="clinic_schedule"),
     path("console/kiosks/", console.kiosks, name="kiosks"),
     path("console/kiosks/enrol/", console.kiosk_enrol_view, name="kiosk_enrol"),
     path("console/kiosks/<str:pk>/revoke/", console.kiosk_revoke_view, name="kiosk_revoke"),

@@ -45,6 +45,7 @@ class Periodic:
 # What the panel lists, in this order (names as in alliance_site.celery.beat_schedule).
 PERIODIC = (
     Periodic("reminders", _("Reminder emails"), "ALLIANCE_REMINDERS_EVERY_SECONDS"),
+    Periodic("schedules", _("Scheduled questionnaires"), "ALLIANCE_SCHEDULES_EVERY_SECONDS"),
     Periodic("refresh", _("Nightly alliance refresh"), None),
     Periodic("exports", _("Background exports"), "ALLIANCE_EXPORTS_EVERY_SECONDS"),
     Periodic(

@@ -16,3 +16,7 @@ client_discharged = Signal()
 # Sent by `patient_erase` with patient, actor, request: every app removes what it holds
 # of the client's identity (free-text notes, export files naming the client).
 client_erased = Signal()
+
+# Sent by `patient_create` and the spreadsheet import with patients (a list) and actor:
+# other apps give new clients what the clinic gives every new client (a schedule).
+clients_created = Signal()

@@ -144,6 +144,10 @@ ASSESSMENT_ROUTES: list[Route] = [
         method="post",
         data=lambda w: {"password": PASSWORD},
     ),
+    # Schedules: the client's therapist or the clinic admin; stopping with no schedule
+    # says so and goes back to the client's page.
+    Route("assessments:schedule", staff(), kwargs=client_pk),
+    Route("assessments:schedule_stop", staff(302), kwargs=client_pk, method="post"),
     # Marking flags discussed: the client's therapist or the clinic admin; 404 elsewhere
     # (another therapist's client: see tests/dashboards/test_flag_discussions.py).
     Route(
@@ -189,6 +193,7 @@ ASSESSMENT_ROUTES: list[Route] = [
     # --- clinic admin -----------------------------------------------------------------
     Route("assessments:clinic_alliance", admins()),
     Route("assessments:clinic_settings", admins()),
+    Route("assessments:clinic_schedule", admins()),
     Route("assessments:kiosks", admins()),
     Route(
         "assessments:kiosk_enrol",

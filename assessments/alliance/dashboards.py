@@ -28,6 +28,7 @@ from ..models import (
     FlagDiscussion,
     Rater,
 )
+from ..schedules.selectors import with_schedule
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,8 @@ SORTS = {
 def caseload_rows(user: User, *, low: LowRule | None = None) -> list[CaseloadRow]:
     """The therapist's active clients with their latest scores and flags."""
     patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    return rows_for(patients, user.clinic, low)
+    # The next scheduled questionnaire and a failed scheduled email come with each row.
+    return rows_for(with_schedule(patients), user.clinic, low)
 
 
 def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from assessments.questionnaires.links import Occasion, administration_request
 from assessments.questionnaires.submissions import response_submit, staff_entry_submit
+from assessments.schedules.services import CadenceValues, active_schedule, schedule_set
 from assessments.scoring.registry import get_registry
 from clinicians.models import CaseAssignment, Clinic, Patient
 
@@ -150,5 +151,35 @@ def seed_demo_questionnaires(clinic: Clinic) -> int:
     return created
 
 
+def seed_demo_schedules(clinic: Clinic) -> int:
+    """A weekly schedule (Mondays, 09:00) for the first four demo clients, so that the
+    caseload's "Next due" column and the client page's schedule have something to show."""
+    values = CadenceValues(
+        form_code=clinic.default_client_form,
+        every=1,
+        unit="weeks",
+        weekday=0,
+        local_time=time(9, 0),
+        times=None,
+    )
+    made = 0
+    assignments = (
+        CaseAssignment.objects.filter(patient__clinic=clinic, ended_at__isnull=True)
+        .select_related("patient__clinic", "therapist")
+        .order_by("patient__code")[:4]
+    )
+    for assignment in assignments:
+        if active_schedule(assignment.patient) is None:
+            schedule_set(
+                actor=assignment.therapist,
+                patient=assignment.patient,
+                values=values,
+                starts_on=clinic.today(),
+            )
+            made += 1
+    return made
+
+
 def on_demo_clinic_seeded(sender: Any, clinic: Clinic, **kwargs: Any) -> None:
     seed_demo_questionnaires(clinic)
+    seed_demo_schedules(clinic)

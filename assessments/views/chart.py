@@ -15,6 +15,7 @@ from assessments.alliance.history import ClientHistory, client_history
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
 from assessments.alliance.wording import norms_text
 from assessments.questionnaires.selectors import client_questionnaires
+from assessments.schedules.selectors import client_schedule
 from assessments.scoring.registry import get_registry
 from clinicians import audit
 from clinicians.access import get_client_for, staff_required
@@ -76,6 +77,7 @@ def _page(
         "is_own_client": bool(current and current.therapist_id == user.pk),
         "nav": "caseload" if user.role == Role.THERAPIST else "console",
         "registry": get_registry(),
+        "scheduled": client_schedule(patient),
     }
     return render(request, "assessments/staff/client_detail.html", context, status=status)
 

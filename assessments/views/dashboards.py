@@ -19,6 +19,7 @@ from assessments.alliance.dashboards import (
 )
 from assessments.alliance.low import low_rule_for
 from assessments.alliance.overview import STALE_DAYS, clinic_overview, default_period
+from assessments.schedules.selectors import failed_schedules
 from clinicians import audit
 from clinicians.access import admin_required, therapist_required
 from clinicians.models import User
@@ -88,6 +89,7 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "nav": "console",
         "section": "alliance",
+        "failed_schedules": failed_schedules(_user(request)),
     }
     audit.record_list_view(request, page="clinic_alliance")
     return render(request, "assessments/dashboards/clinic.html", context)

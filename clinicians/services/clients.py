@@ -60,6 +60,7 @@ def patient_create(
     if therapist is not None:
         # The new row is ours alone until commit; no lock needed to assign it.
         assign_locked(actor=actor, patient=patient, therapist=therapist, request=request)
+    lifecycle.clients_created.send(sender=Patient, patients=[patient], actor=actor)
     return patient
 
 

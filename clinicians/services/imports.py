@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from .. import audit
+from .. import audit, lifecycle
 from ..models import (
     CaseAssignment,
     ImportBatch,
@@ -306,6 +306,7 @@ def _save(*, actor: User, batch_id: int, ip: str | None) -> ImportBatch:
                 for p, r in pairs
             ]
         )
+        lifecycle.clients_created.send(sender=Patient, patients=patients, actor=actor)
         created += len(patients)
         assigned += len(assignments)
         _progress_set(key, created, len(new_rows))

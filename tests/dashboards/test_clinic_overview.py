@@ -68,7 +68,8 @@ def test_the_overview_runs_the_same_queries_for_300_or_600_clients(
     make_load(clinic=admin_a.clinic, therapists=3, clients=300, questionnaires=4, prefix="S")
     browser = client_for(admin_a)
     browser.get(OVERVIEW)
-    with django_assert_max_num_queries(14) as few:
+    # 14, and 1 for the schedules that failed (at most 50, with client and therapist).
+    with django_assert_max_num_queries(15) as few:
         browser.get(OVERVIEW)
     make_load(clinic=admin_a.clinic, therapists=3, clients=300, questionnaires=4, prefix="T")
     with django_assert_num_queries(len(few.captured_queries)):
