@@ -134,6 +134,9 @@ ASSESSMENT_ROUTES: list[Route] = [
     Route("assessments:caseload", therapists(200)),
     Route("assessments:client", staff(), kwargs=client_pk),
     Route("assessments:request_new", staff(), kwargs=client_pk),
+    # The report for the record, as a page and as a PDF (same access as the client page).
+    Route("assessments:client_report", staff(), kwargs=client_pk),
+    Route("assessments:client_report_pdf", staff(), kwargs=client_pk),
     # Marking flags discussed: the client's therapist or the clinic admin; 404 elsewhere
     # (another therapist's client: see tests/dashboards/test_flag_discussions.py).
     Route(
