@@ -257,6 +257,8 @@ ROUTES: list[Route] = [
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),
+    # The accessibility statement: public, linked from every page's footer.
+    Route("accessibility", everyone(200)),
     # Only a request with the metrics token sees it; staff sessions do not (404).
     Route("metrics", everyone(404)),
     Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
