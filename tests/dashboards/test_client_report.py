@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from html import escape
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from assessments.alliance.pdf import (
@@ -216,8 +219,6 @@ def test_any_length_of_history_fits_one_or_two_pages(
 
 def test_the_download_name_keeps_only_safe_characters(clinic_a: Any) -> None:
     patient = make_client(clinic_a, 'A/7 "x"\r\n;y')
-    from datetime import date
-
     name = report_filename(patient, date(2026, 5, 1))
     assert name == "alliance-report-A-7-x-y-2026-05-01.pdf"
     assert re.fullmatch(r"[A-Za-z0-9._-]+", name)
@@ -266,3 +267,34 @@ def test_each_inline_svg_gets_the_chart_styles_for_the_pdf() -> None:
     assert styled.count("<style>") == 2
     assert ".line-total" in styled
     assert styled.index("<style>") > styled.index('<svg class="alliance-chart"')
+
+
+def test_the_report_costs_the_same_queries_for_4_or_64_questionnaires(
+    therapist_a1: User,
+    client_a1: Patient,
+    django_assert_num_queries: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """13 queries at most, the device read and the audit insert included, the same for a
+    short history with flags as for a long one."""
+    rate(therapist_a1, client_a1, [5, 5, 5, 2])
+    c = client_for(therapist_a1)
+    c.get(page_url(client_a1))  # warm the per-process caches (forms registry)
+    with django_assert_max_num_queries(13) as few:
+        c.get(page_url(client_a1))
+    rate(therapist_a1, client_a1, [4, 5, 3, 2, 5, 4] * 10)
+    with django_assert_num_queries(len(few.captured_queries)):
+        c.get(page_url(client_a1))
+    with django_assert_num_queries(len(few.captured_queries)):
+        c.get(pdf_url(client_a1))
+
+
+@given(code=st.text(min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_any_client_code_gives_a_safe_download_name(code: str) -> None:
+    patient = Patient(pk=7, code=code)
+    name = report_filename(patient, date(2026, 1, 2))
+    assert re.fullmatch(r"alliance-report-[A-Za-z0-9._-]+-2026-01-02\.pdf", name)
+    # A code made of safe characters is kept as it is.
+    if re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?", code):
+        assert name == f"alliance-report-{code}-2026-01-02.pdf"
