@@ -29,23 +29,21 @@ class RefusedURL(ValueError):
 
 
 def _static_name(url: str) -> str | None:
+    """The static file's name if `url` is one of ours (relative links resolve under
+    BASE_URL; a STATIC_URL on another host gives absolute links to that host, which
+    are read from the storage too, never fetched)."""
     parts = urlsplit(url)
     static = urlsplit(settings.STATIC_URL)
-    if parts.scheme != "https" or parts.netloc != urlsplit(BASE_URL).netloc:
+    ours = (parts.scheme, parts.netloc) == ("https", urlsplit(BASE_URL).netloc)
+    cdn = bool(static.netloc) and (parts.scheme, parts.netloc) == (static.scheme, static.netloc)
+    if not (ours or cdn):
         return None
-    if static.netloc:  # static files on another host: the same path under our base
-        prefix = static.path
-    else:
-        prefix = (
-            settings.STATIC_URL
-            if settings.STATIC_URL.startswith("/")
-            else "/" + settings.STATIC_URL
-        )
+    prefix = "/" + static.path.lstrip("/")
     path = unquote(parts.path)
     if not path.startswith(prefix):
         return None
     name = path[len(prefix) :]
-    if not name or ".." in name.split("/") or name.startswith("/"):
+    if not name or ".." in name.split("/") or name.startswith("/") or "\x00" in name:
         return None
     return name
 

@@ -298,3 +298,13 @@ def test_any_client_code_gives_a_safe_download_name(code: str) -> None:
     # A code made of safe characters is kept as it is.
     if re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?", code):
         assert name == f"alliance-report-{code}-2026-01-02.pdf"
+
+
+def test_static_files_on_another_host_are_read_from_storage_not_fetched(settings: Any) -> None:
+    settings.STATIC_URL = "https://cdn.example.test/assets/"
+    response = static_only_fetcher().fetch("https://cdn.example.test/assets/css/report.css")
+    assert b"@page" in response.read()
+    with pytest.raises(RefusedURL):
+        static_only_fetcher().fetch("https://cdn.example.test/elsewhere/css/report.css")
+    with pytest.raises(RefusedURL):
+        static_only_fetcher().fetch("http://cdn.example.test/assets/css/report.css")
