@@ -33,6 +33,12 @@ FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
     DJANGO_DEBUG=false DJANGO_STATIC_ROOT=/app/staticfiles LOG_FORMAT=json \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+# Pango (and HarfBuzz's subsetter) for WeasyPrint, which draws the client report's PDF,
+# and fonts for it to draw with (the slim image has none).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 alliance \
     && useradd --system --uid 10001 --gid alliance --home-dir /app --shell /usr/sbin/nologin alliance
 COPY --from=build /venv /venv

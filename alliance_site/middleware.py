@@ -149,6 +149,7 @@ class ClinicTimeZoneMiddleware:
 _OPEN_WITHOUT_SECOND_FACTOR = {
     "logout",
     "healthz",
+    "accessibility",
     # The scripts' translations: public, and needed by the code page's own script.
     "javascript_catalog",
     "password_reset",

@@ -476,7 +476,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint warns about every CSS property it does not draw (hundreds per report);
+    # errors (a refused or missing file) still reach the log.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Metrics at /metrics for whoever holds this token (Authorization: Bearer ...); without

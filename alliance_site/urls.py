@@ -59,6 +59,7 @@ auth_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("jsi18n/<str:language>/", views.javascript_catalog, name="javascript_catalog"),
     path("accounts/", include(auth_patterns)),

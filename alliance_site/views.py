@@ -10,7 +10,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 
-from clinicians.languages import supported_language
+from clinicians.languages import activate_for_request, supported_language
 from clinicians.models import Role
 
 # Our scripts' strings live in LOCALE_PATHS, which the catalogue always reads; naming
@@ -102,3 +102,17 @@ def error_500(request: HttpRequest) -> HttpResponse:
         return _api_error(500)
     # No context processors: whatever broke must not break the error page too.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement: public, linked from every page's footer.
+
+    A client's page links here with its own language (`?lang=`), which the browser does
+    not know; from the kiosk (`?from=kiosk`) the page offers the way back to the start.
+    """
+    language = supported_language(request.GET.get("lang", ""))
+    if language:
+        activate_for_request(request, language)
+    back = "kiosk" if request.GET.get("from") == "kiosk" else ""
+    return render(request, "accessibility.html", {"back": back})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import chart, client, console, dashboards, forms, review, schedules, staff
+from .views import chart, client, console, dashboards, forms, report, review, schedules, staff
 
 app_name = "assessments"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("console/alliance/", dashboards.clinic_alliance, name="clinic_alliance"),
     # Staff
     path("clients/<str:pk>/", chart.client_detail, name="client"),
+    path("clients/<str:pk>/report/", report.client_report_page, name="client_report"),
+    path("clients/<str:pk>/report.pdf", report.client_report_pdf, name="client_report_pdf"),
     path("clients/<str:pk>/flags/discussed/", chart.flags_discussed, name="flags_discussed"),
     path("clients/<str:pk>/review/", review.review, name="review"),
     path("clients/<str:pk>/review/leave/", review.review_leave, name="review_leave"),

@@ -148,6 +148,9 @@ ASSESSMENT_ROUTES: list[Route] = [
     # says so and goes back to the client's page.
     Route("assessments:schedule", staff(), kwargs=client_pk),
     Route("assessments:schedule_stop", staff(302), kwargs=client_pk, method="post"),
+    # The report for the record, as a page and as a PDF (same access as the client page).
+    Route("assessments:client_report", staff(), kwargs=client_pk),
+    Route("assessments:client_report_pdf", staff(), kwargs=client_pk),
     # Marking flags discussed: the client's therapist or the clinic admin; 404 elsewhere
     # (another therapist's client: see tests/dashboards/test_flag_discussions.py).
     Route(
@@ -269,6 +272,8 @@ ROUTES: list[Route] = [
     # --- site ---------------------------------------------------------------------
     Route("home", {"anonymous": 302, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("healthz", everyone(200)),
+    # The accessibility statement: public, linked from every page's footer.
+    Route("accessibility", everyone(200)),
     # Only a request with the metrics token sees it; staff sessions do not (404).
     Route("metrics", everyone(404)),
     Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
