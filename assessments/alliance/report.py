@@ -64,6 +64,7 @@ def client_report(patient: Patient, viewer: User) -> ClientReport:
     chart = alliance_chart(
         history.client_points,
         history.therapist_points,
+        low=history.low,
         title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
         % {"code": patient.code},
     )
