@@ -99,6 +99,13 @@ def axis_labels(
     return thin(candidates)
 
 
+def chart_title(code: str) -> str:
+    """The chart's text alternative on the client page and in the report."""
+    return _("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.") % {
+        "code": code
+    }
+
+
 def alliance_chart(
     client: Sequence[tuple[SeriesPoint, PointFlags]],
     therapist: Sequence[SeriesPoint],

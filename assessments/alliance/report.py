@@ -13,9 +13,8 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
-from assessments.alliance.charts import alliance_chart
+from assessments.alliance.charts import alliance_chart, chart_title
 from assessments.alliance.history import ClientHistory, HistoryRow, client_history
 from assessments.alliance.wording import norms_text
 from assessments.scoring.definitions import Form
@@ -65,8 +64,7 @@ def client_report(patient: Patient, viewer: User) -> ClientReport:
         history.client_points,
         history.therapist_points,
         low=history.low,
-        title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
-        % {"code": patient.code},
+        title=chart_title(patient.code),
     )
     dates = [p.session_date for p, _f in history.client_points] + [
         p.session_date for p in history.therapist_points

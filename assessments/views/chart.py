@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from assessments.alliance.charts import responsive_chart
+from assessments.alliance.charts import chart_title, responsive_chart
 from assessments.alliance.history import ClientHistory, client_history
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
 from assessments.alliance.wording import norms_text
@@ -50,8 +50,7 @@ def _page(
         history.client_points,
         history.therapist_points,
         low=history.low,
-        title=_("Alliance over time for %(code)s, POMP 0 to 100; the table below has the figures.")
-        % {"code": patient.code},
+        title=chart_title(patient.code),
     )
     row = history.current
     may_mark = (
