@@ -47,6 +47,7 @@ NOT_PAGES = {
     "integrations:access_request_html",  # a download (the same answer as a file)
     "integrations:fhir_questionnaires",  # FHIR JSON
     "integrations:administration_fhir",  # FHIR JSON
+    "assessments:client_report_pdf",  # the report as a PDF download
 }
 
 
