@@ -74,9 +74,13 @@ def low_lines(
         spot = _low_label_spot(level, start, end, ly, font_size, occupied)
         if spot is not None:
             tx, ty, anchor = spot
+            # The white halo is a copy drawn first, not a stroke under `paint-order`:
+            # the PDF renderer ignores paint-order and would paint the stroke over the
+            # letters, leaving the label white on white.
+            place = f'x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}"'
             out.append(
-                f'<text class="low-label" x="{tx:.1f}" y="{ty:.1f}" '
-                f'text-anchor="{anchor}">{text}</text>'
+                f'<text class="low-label-halo" {place} aria-hidden="true">{text}</text>'
+                f'<text class="low-label" {place}>{text}</text>'
             )
         out.append("</g>")
     return "".join(out)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.template import Context, Template
 from django.utils import timezone, translation
 from hypothesis import given, settings
@@ -192,6 +194,23 @@ def test_the_low_label_moves_away_from_points_under_it() -> None:
     svg = draw(points, LowRule(60), width=720, font_size=14.5)
     label = re.search(r'<text class="low-label" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"', svg)
     assert label is not None and label.group(2) == "start"
+
+
+def test_the_low_label_halo_is_a_copy_under_it_not_a_stroke_over_it() -> None:
+    # WeasyPrint (the PDF) ignores paint-order: a stroke halo on the label itself would
+    # be painted over its letters. The halo is a copy drawn first, hidden from readers.
+    points = [
+        (point(i + 1, START + timedelta(days=7 * i), v), PointFlags(i, None))
+        for i, v in enumerate([80, 78, 82])
+    ]
+    svg = draw(points, LowRule(60), width=720, font_size=14.5)
+    halo = re.search(r'<text class="low-label-halo" (x="[\d.]+" y="[\d.]+") [^>]*aria-hidden', svg)
+    label = re.search(r'<text class="low-label" (x="[\d.]+" y="[\d.]+")', svg)
+    assert halo is not None and label is not None
+    assert halo.group(1) == label.group(1) and halo.start() < label.start()
+    css = (Path(django_settings.BASE_DIR) / "static/css/alliance.css").read_text()
+    rule = re.search(r"\.low-label \{([^}]*)\}", css)
+    assert rule is not None and "stroke" not in rule.group(1)
 
 
 @settings(max_examples=80, deadline=None)
