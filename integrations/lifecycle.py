@@ -1,4 +1,5 @@
-"""What this app does when a client's identity is erased: export files naming them go.
+"""What this app does when a client's identity is erased: export files naming them go,
+and exports being written are stopped.
 
 Connected in `IntegrationsConfig.ready` to `clinicians.lifecycle.client_erased`.
 """
@@ -8,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from clinicians.models import Patient
 
 from .conf import export_storage
-from .models import ExportJob, ExportStatus
+from .models import ERASED_MEANWHILE, ExportJob, ExportStatus
 
 
 def on_client_erased(sender: Any, *, patient: Patient, **_: Any) -> None:
@@ -27,6 +29,24 @@ def on_client_erased(sender: Any, *, patient: Patient, **_: Any) -> None:
     names = [n for n in jobs.values_list("file_name", flat=True) if n]
     jobs.update(status=ExportStatus.EXPIRED, file_name="")
     transaction.on_commit(lambda: delete_files(names))
+    stop_running_exports(patient.clinic_id)
+
+
+def stop_running_exports(clinic_id: int) -> None:
+    """Exports being written now may hold the identity just erased: each is failed, and
+    its worker, finding the job no longer running, discards the file it wrote (see
+    `export_job_run`). The UPDATE holds the rows' locks until the erasure commits, so a
+    worker finishing at this moment waits, then sees the job failed.
+
+    Queued exports are only locked: one claimed after the erasure commits reads the
+    pseudonym, and the lock keeps a worker from claiming it (and reading the old
+    identity) before then.
+    """
+    identified = ExportJob.objects.filter(clinic_id=clinic_id).exclude(params__pseudonymised=True)
+    identified.filter(status=ExportStatus.RUNNING).update(
+        status=ExportStatus.FAILED, finished_at=timezone.now(), failure=ERASED_MEANWHILE
+    )
+    list(identified.filter(status=ExportStatus.QUEUED).select_for_update().values_list("pk"))
 
 
 def delete_files(names: list[str]) -> None:
