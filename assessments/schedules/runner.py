@@ -187,11 +187,10 @@ def _send(occasion_id: int, now: datetime) -> str | None:
         patient = administration.patient
         if administration.state != AdministrationStatus.OPEN or not patient.email:
             # Answered at the kiosk, withdrawn, or the address was removed meanwhile.
-            state = (
-                OccasionState.WAITING
-                if administration.state == AdministrationStatus.OPEN
-                else OccasionState.COVERED
-            )
+            state = {
+                AdministrationStatus.OPEN: OccasionState.WAITING,
+                AdministrationStatus.REVOKED: OccasionState.WITHDRAWN,
+            }.get(administration.state, OccasionState.COVERED)
             ScheduledOccasion.objects.filter(pk=occasion_id).update(state=state)
             return None
         token = issue_link(administration, purpose="email")
