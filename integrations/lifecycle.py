@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinicians.models import Patient
@@ -17,13 +18,20 @@ from .conf import export_storage
 from .models import ERASED_MEANWHILE, ExportJob, ExportStatus
 
 
+def identified_jobs(clinic_id: int) -> QuerySet[ExportJob]:
+    """The clinic's export jobs that name clients. Spelled out rather than excluding
+    `pseudonymised=True`: in SQL that exclusion also drops a job whose parameters lack
+    the key (NULL is not "not true")."""
+    return ExportJob.objects.filter(clinic_id=clinic_id).filter(
+        Q(params__pseudonymised=False) | Q(params__pseudonymised__isnull=True)
+    )
+
+
 def on_client_erased(sender: Any, *, patient: Patient, **_: Any) -> None:
     # Which finished file holds the client cannot be told without reading every file,
     # so every identified export file of the clinic goes (they live a day at most and
     # can be made again, now under the pseudonym). Pseudonymised ones name nobody.
-    jobs = ExportJob.objects.filter(clinic_id=patient.clinic_id, status=ExportStatus.DONE).exclude(
-        params__pseudonymised=True
-    )
+    jobs = identified_jobs(patient.clinic_id).filter(status=ExportStatus.DONE)
     # The jobs are marked now (a download from here on finds no file); the files are
     # deleted once the erasure is committed, so a rolled-back erasure keeps them.
     names = [n for n in jobs.values_list("file_name", flat=True) if n]
@@ -42,7 +50,7 @@ def stop_running_exports(clinic_id: int) -> None:
     pseudonym, and the lock keeps a worker from claiming it (and reading the old
     identity) before then.
     """
-    identified = ExportJob.objects.filter(clinic_id=clinic_id).exclude(params__pseudonymised=True)
+    identified = identified_jobs(clinic_id)
     identified.filter(status=ExportStatus.RUNNING).update(
         status=ExportStatus.FAILED, finished_at=timezone.now(), failure=ERASED_MEANWHILE
     )
