@@ -4,6 +4,9 @@ a resize moves the stop with it. Checked with axe at 390 px."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from clinicians.models import Patient, User
@@ -64,3 +67,29 @@ def test_only_scrolling_regions_are_tab_stops(  # type: ignore[no-untyped-def]
     page.set_viewport_size(PHONE)
     settle(page)
     assert region_state(page, CHART_TABLE_REGION) == [True, "0"]
+
+
+def test_the_access_request_with_schedules_passes_axe_at_390(  # type: ignore[no-untyped-def]
+    page, settings, admin_a: User, therapist_a1: User, client_a1: Patient
+) -> None:
+    from tests.schedules.test_data_rights import two_occasions
+
+    settings.EMAIL_BACKEND = "tests.schedules.mail.Backend"
+    two_occasions(therapist_a1, client_a1)
+    page.set_viewport_size(PHONE)
+    sign_in(page, admin_a.email, PASSWORD)
+    page.goto(f"/console/clients/{client_a1.pk}/access-request/")
+    page.wait_for_load_state()
+    settle(page)
+    assert page.get_by_role("heading", name="Schedules").is_visible()
+    assert page.get_by_role("region", name="Scheduled questionnaires").is_visible()
+    assert serious_problems(page) == []
+    # Every region still a tab stop scrolls; none that does is left out.
+    stops = page.eval_on_selector_all(
+        ".table-responsive[role=region]",
+        "rs => rs.map(r => [r.scrollWidth > r.clientWidth, r.getAttribute('tabindex') === '0'])",
+    )
+    assert stops and all(scrolls == stop for scrolls, stop in stops)
+    page.screenshot(
+        path=str(Path(tempfile.gettempdir()) / "access-request-390.png"), full_page=True
+    )
