@@ -21,6 +21,7 @@ from .models import (
     FlagDiscussion,
     OccasionKind,
 )
+from .schedules.models import OccasionState, ScheduledOccasion
 from .schedules.services import apply_clinic_default, schedule_end_for
 
 
@@ -50,6 +51,11 @@ def withdraw_open(
     )
     AccessLink.objects.filter(administration_id__in=ids, revoked_at__isnull=True).update(
         revoked_at=now
+    )
+    # A scheduled one whose email has not gone yet never goes now (the run would skip
+    # it anyway); its due time says so rather than waiting.
+    ScheduledOccasion.objects.filter(administration_id__in=ids, state=OccasionState.PENDING).update(
+        state=OccasionState.WITHDRAWN
     )
     audit.record_many(
         [

@@ -1,7 +1,8 @@
 """Everything held about one client, for an access request (GDPR Art. 15).
 
-One document: the client's details, their therapists over time, every questionnaire
-with every stored version of its answers and scores, and the audit lines about them.
+One document: the client's details, their therapists over time, their schedules with
+every due time recorded, every questionnaire with every stored version of its answers
+and scores, and the audit lines about them.
 The same document is downloaded as JSON and shown as a readable page. A fixed number
 of queries, whatever the history.
 """
@@ -12,15 +13,17 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from assessments.models import Administration, Answer, Response
+from assessments.schedules.models import Schedule, ScheduledOccasion
 from assessments.scoring.definitions import render_item_text
 from assessments.scoring.registry import get_registry
 from clinicians.audit import action_label
 from clinicians.models import AuditEvent, CaseAssignment, Patient
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: schedules added
 PARTS = ("goal", "task", "bond", "total")
 FIGURES = ("sum", "mean", "pomp")
 
@@ -58,6 +61,54 @@ def _response(response: Response, therapist_name: str) -> dict[str, Any]:
         },
         "answers": _answers(response, therapist_name),
     }
+
+
+def _occasion(occasion: ScheduledOccasion, zone: Any) -> dict[str, Any]:
+    return {
+        # In clinic time, with its offset: the time the schedule names.
+        "due_at": timezone.localtime(occasion.due_at, zone).isoformat(),
+        "state": occasion.state,
+        "what_happened": str(occasion.get_state_display()),
+        "questionnaire": occasion.administration_id,  # an id under "questionnaires"
+        "email_attempts": occasion.attempts,
+        "emailed_at": _when(occasion.sent_at),
+        "email_failure": occasion.failure,
+    }
+
+
+def _schedules(patient: Patient) -> list[dict[str, Any]]:
+    occasions = ScheduledOccasion.objects.order_by("due_at", "pk")
+    schedules = (
+        Schedule.objects.filter(patient=patient)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("occasions", queryset=occasions))
+        .order_by("created_at", "pk")
+    )
+    zone = patient.clinic.zone
+    return [
+        {
+            "id": s.pk,
+            "rule": " ".join(
+                render_to_string("assessments/schedules/_cadence.html", {"c": s}).split()
+            ),
+            "form": s.form_code,
+            "every": s.every,
+            "unit": s.unit,
+            "weekday": s.weekday,  # 0 = Monday
+            "local_time": s.local_time.strftime("%H:%M"),
+            "times": s.times,
+            "with_therapist_rating": s.with_therapist_rating,
+            "first_date": _when(s.starts_on),
+            "status": s.status,
+            "started_at": _when(s.created_at),
+            # None: started by no signed-in person (e.g. a command-line import).
+            "started_by": str(s.created_by) if s.created_by else None,
+            "ended_at": _when(s.ended_at),
+            "ended_because": s.ended_reason_text,
+            "occasions": [_occasion(o, zone) for o in s.occasions.all()],
+        }
+        for s in schedules
+    ]
 
 
 def access_request(patient: Patient) -> dict[str, Any]:
@@ -104,6 +155,7 @@ def access_request(patient: Patient) -> dict[str, Any]:
             }
             for a in assignments
         ],
+        "schedules": _schedules(patient),
         "questionnaires": [
             {
                 "id": a.pk,

@@ -69,6 +69,11 @@ class ExportStatus(models.TextChoices):
     EXPIRED = "expired", _("Deleted after a day")
 
 
+# `ExportJob.failure` of a job failed because a client's identity was erased while its
+# file was being written (a code, so the page words it in the reader's language).
+ERASED_MEANWHILE = "client_erased_meanwhile"
+
+
 class ExportJob(models.Model):
     """An export too big to stream at once: written in the background, with progress.
 
@@ -107,6 +112,10 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.format}, {self.status})"
+
+    @property
+    def stopped_by_erasure(self) -> bool:
+        return self.status == ExportStatus.FAILED and self.failure == ERASED_MEANWHILE
 
     @property
     def percent(self) -> int:

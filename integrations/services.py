@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicians import audit
-from clinicians.models import User
+from clinicians.models import Patient, User
 
 from . import conf
 from .conf import export_storage
 from .exports.rows import ExportData, ExportFilters
 from .exports.writers import export_bytes, file_name
-from .models import ApiKey, ExportJob, ExportStatus, Scope
+from .models import ERASED_MEANWHILE, ApiKey, ExportJob, ExportStatus, Scope
 from .storage import ChunksFile, ExportFolderError
 
 log = logging.getLogger(__name__)
@@ -205,21 +205,44 @@ def export_job_run(job_id: int) -> bool:
         saved = storage.save(name, content)
     except Exception as exc:
         log.exception("export %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk).update(
+        ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
             status=ExportStatus.FAILED,
             finished_at=timezone.now(),
             failure=_failure_text(exc),
         )
         return True
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.DONE,
-        finished_at=timezone.now(),
-        done_rows=total,
-        file_name=saved,
-        download_name=file_name(data, job.format),
-        size_bytes=content.written,
-    )
+    # Only a job still running is marked done: an erasure meanwhile has failed it
+    # (`lifecycle.stop_running_exports`). The job's start is checked too, so that an
+    # identity erased after the rows were read never reaches a download either way.
+    running = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING)
+    if _erased_since(job):
+        running.update(
+            status=ExportStatus.FAILED, finished_at=timezone.now(), failure=ERASED_MEANWHILE
+        )
+        finished = False
+    else:
+        finished = bool(
+            running.update(
+                status=ExportStatus.DONE,
+                finished_at=timezone.now(),
+                done_rows=total,
+                file_name=saved,
+                download_name=file_name(data, job.format),
+                size_bytes=content.written,
+            )
+        )
+    if not finished:
+        log.info("export %s: a client was erased while it ran; its file is discarded", job.pk)
+        storage.delete(saved)
     return True
+
+
+def _erased_since(job: ExportJob) -> bool:
+    """Whether a client of the job's clinic lost their identity after the job started
+    (a pseudonymised export names nobody, so it never needs writing again)."""
+    if job.params.get("pseudonymised") or job.started_at is None:
+        return False
+    return Patient.objects.filter(clinic_id=job.clinic_id, erased_at__gte=job.started_at).exists()
 
 
 def _failure_text(exc: Exception) -> str:

@@ -119,7 +119,7 @@ class QuestionnaireForm(forms.Form):
         return sum(1 for item in self.items if item.name in self.errors)
 
 
-def _form_choices(rater: str) -> list[tuple[str, str]]:
+def form_choices(rater: str) -> list[tuple[str, str]]:
     return [(f.code, f.title) for f in get_registry().forms() if f.rater == rater]
 
 
@@ -181,7 +181,7 @@ class RequestForm(OccasionForm):
 
     def __init__(self, *args: Any, clinic: Clinic, client_has_email: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_code"].choices = _form_choices("client")
+        self.fields["form_code"].choices = form_choices("client")
         self.fields["form_code"].initial = clinic.default_client_form
         if not client_has_email:
             del self.fields["send_email"]
@@ -195,7 +195,7 @@ class StaffEntryForm(OccasionForm):
 
     def __init__(self, *args: Any, rater: str, default: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_code"].choices = _form_choices(rater)
+        self.fields["form_code"].choices = form_choices(rater)
         self.fields["form_code"].initial = default
 
 
@@ -227,10 +227,10 @@ class ClinicSettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["default_client_form"] = forms.ChoiceField(
-            label=_("Default client form"), choices=_form_choices("client")
+            label=_("Default client form"), choices=form_choices("client")
         )
         self.fields["default_therapist_form"] = forms.ChoiceField(
-            label=_("Default therapist form"), choices=_form_choices("therapist")
+            label=_("Default therapist form"), choices=form_choices("therapist")
         )
         # Left empty (or not sent at all), the clinic keeps the zone it has.
         self.fields["time_zone"].required = False

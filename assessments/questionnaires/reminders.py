@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 from typing import NamedTuple
 
-from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import signals
 from clinicians import audit
-from clinicians.languages import client_language
 from clinicians.models import PatientStatus, User
 
 from ..models import (
@@ -24,8 +20,8 @@ from ..models import (
     AdministrationStatus,
     Rater,
 )
-from ..scoring.registry import get_registry
-from .links import QuestionnaireError, issue_link, link_url, lock_open
+from .links import QuestionnaireError, issue_link, lock_open
+from .mailing import failure_of, record_failure, send_invitation
 
 logger = logging.getLogger(__name__)
 
@@ -39,85 +35,6 @@ class RemindersRun(NamedTuple):
 
 class EmailNotSent(QuestionnaireError):
     """The link exists, but its email could not be sent; the message says why."""
-
-
-class _Failure(NamedTuple):
-    code: str  # stored in the audit line
-    reason: str  # shown to the therapist
-    retry: bool  # worth trying again at the next run
-
-
-def _failure(exc: Exception) -> _Failure:
-    """Plain words for why an email did not go, and whether a later run may succeed."""
-    if isinstance(exc, BadHeaderError | ValueError):
-        return _Failure(
-            "bad_header",
-            _(
-                "the email could not be built: the clinic's name or the address holds a "
-                "line break. Correct it in the clinic settings or the client's details."
-            ),
-            False,
-        )
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return _Failure(
-            "recipient_refused",
-            _("the mail server refused the address. Check the client's email address."),
-            False,
-        )
-    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
-        return _Failure("message_refused", _("the mail server refused the message."), False)
-    return _Failure(
-        "server_unreachable",
-        _("the mail server could not be reached. It will be tried again later."),
-        True,
-    )
-
-
-def _one_line(text: str) -> str:
-    # Whatever a name holds (rows saved before names were checked), a header is one line.
-    return " ".join(text.split())
-
-
-def _record_failure(
-    administration: Administration, failure: _Failure, *, actor: User | None
-) -> None:
-    now = timezone.now()
-    Administration.objects.filter(pk=administration.pk).update(
-        email_failed_at=now, email_failure=failure.reason[:200]
-    )
-    audit.record(
-        action="questionnaire_email_failed",
-        actor=actor,
-        actor_label="" if actor else "system",
-        clinic=administration.patient.clinic,
-        obj=administration,
-        patient=administration.patient,
-        detail={"reason": failure.code},
-    )
-
-
-def _send_invitation(administration: Administration, token: str, *, reminder: bool) -> None:
-    """Email a questionnaire link. No client name, code or score goes in the email."""
-    context = {
-        "clinic_name": administration.patient.clinic.name,
-        "therapist_name": administration.therapist.display_name,
-        "link": link_url(token),
-        "expires_at": administration.expires_at,
-        "reminder": reminder,
-        "item_count": get_registry().get(administration.form_code).item_count,
-    }
-    # Dates in the email are the clinic's, also when the scheduler (in UTC) sends it; the
-    # words are in the client's language, whoever sends it (a therapist, the reminder job).
-    with (
-        timezone.override(administration.patient.clinic.zone),
-        translation.override(client_language(administration.patient.preferred_language)),
-    ):
-        subject = _one_line(render_to_string("emails/questionnaire_subject.txt", context))
-        text = render_to_string("emails/questionnaire.txt", context)
-        html = render_to_string("emails/questionnaire.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[administration.patient.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
 
 
 def administration_email(
@@ -139,11 +56,11 @@ def administration_email(
             request=request,
         )
     try:
-        _send_invitation(administration, token, reminder=False)
+        send_invitation(administration, token, reminder=False)
     except Exception as exc:  # SMTP, a bad header, a server down: all said plainly
-        failure = _failure(exc)
+        failure = failure_of(exc)
         logger.warning("Questionnaire %s: email not sent (%s)", administration.pk, failure.code)
-        _record_failure(administration, failure, actor=actor)
+        record_failure(administration, failure, actor=actor)
         raise EmailNotSent(
             _(
                 "The email could not be sent: %(reason)s The link is ready on this page: "
@@ -197,13 +114,13 @@ def reminders_send(*, now: timezone.datetime | None = None) -> RemindersRun:
                 continue
             token = issue_link(administration, purpose="reminder")
         try:
-            _send_invitation(administration, token, reminder=True)
+            send_invitation(administration, token, reminder=True)
         except Exception as exc:
-            failure = _failure(exc)
+            failure = failure_of(exc)
             logger.warning("Reminder %s not sent (%s)", administration.pk, failure.code)
             if failure.retry:
                 Administration.objects.filter(pk=administration.pk).update(reminder_sent_at=None)
-            _record_failure(administration, failure, actor=None)
+            record_failure(administration, failure, actor=None)
             signals.reminder_failed.send(sender=Administration)
             failed += 1
             continue

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..questionnaires.forms import _form_choices
+from ..questionnaires.forms import form_choices
 from .models import ClinicSchedule, Schedule, Unit, Weekday
 from .services import CadenceValues
 
@@ -73,7 +73,7 @@ class CadenceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_code"].choices = _form_choices("client")
+        self.fields["form_code"].choices = form_choices("client")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -83,6 +83,16 @@ class ScheduleStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
+# Why a schedule ended (`Schedule.ended_reason`), in words for the client's record.
+ENDED_REASONS = {
+    "replaced": _("replaced by a new schedule"),
+    "stopped": _("stopped by staff"),
+    "discharged": _("the client was discharged"),
+    "erased": _("the client's identity was erased"),
+    "completed": _("all its questionnaires were asked for"),
+}
+
+
 class Schedule(Cadence):
     """One client's schedule. The therapist is not stored: each questionnaire goes under
     the client's therapist at its due time, so a transfer moves the schedule along."""
@@ -116,6 +126,10 @@ class Schedule(Cadence):
     def __str__(self) -> str:
         return f"schedule {self.pk} of {self.patient_id}"
 
+    @property
+    def ended_reason_text(self) -> str:
+        return str(ENDED_REASONS.get(self.ended_reason, self.ended_reason))
+
 
 class OccasionState(models.TextChoices):
     # Created, email not sent yet (or to be tried again).
@@ -128,6 +142,8 @@ class OccasionState(models.TextChoices):
     ALREADY_OPEN = "already_open", _("A questionnaire was already open: not asked again")
     SKIPPED = "skipped", _("Skipped: the client had no therapist")
     FAILED = "failed", _("Email failed")
+    # The questionnaire was withdrawn (discharge, erasure, by hand) before its email went.
+    WITHDRAWN = "withdrawn", _("Withdrawn before the email was sent")
 
 
 class ScheduledOccasion(models.Model):

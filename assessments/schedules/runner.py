@@ -30,10 +30,10 @@ from clinicians.models import CaseAssignment, User
 
 from ..models import Administration, AdministrationStatus, OccasionKind, Rater
 from ..questionnaires.links import issue_link
-from ..questionnaires.reminders import _failure, _record_failure, _send_invitation
+from ..questionnaires.mailing import failure_of, record_failure, send_invitation
 from ..questionnaires.selectors import next_session_number
 from .models import OccasionState, Schedule, ScheduledOccasion, ScheduleStatus
-from .services import _end, rule_of
+from .services import end_schedule, rule_of
 from .timing import next_due_after
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _fire(schedule_id: int, now: datetime) -> bool:
             return False
         patient = schedule.patient
         if not patient.is_active:
-            _end(schedule, reason="discharged", now=now)
+            end_schedule(schedule, reason="discharged", now=now)
             return False
         due_at = schedule.next_due_at
         occasion = _decide(schedule, due_at, now)
@@ -154,7 +154,7 @@ def _fire(schedule_id: int, now: datetime) -> bool:
             return False
         counted = schedule.occasions.exclude(state=OccasionState.SKIPPED).count()
         if schedule.times is not None and counted >= schedule.times:
-            _end(schedule, reason="completed", now=now)
+            end_schedule(schedule, reason="completed", now=now)
         else:
             schedule.next_due_at = next_due_after(
                 rule_of(schedule), schedule.starts_on, max(due_at, now), patient.clinic.zone
@@ -187,25 +187,24 @@ def _send(occasion_id: int, now: datetime) -> str | None:
         patient = administration.patient
         if administration.state != AdministrationStatus.OPEN or not patient.email:
             # Answered at the kiosk, withdrawn, or the address was removed meanwhile.
-            state = (
-                OccasionState.WAITING
-                if administration.state == AdministrationStatus.OPEN
-                else OccasionState.COVERED
-            )
+            state = {
+                AdministrationStatus.OPEN: OccasionState.WAITING,
+                AdministrationStatus.REVOKED: OccasionState.WITHDRAWN,
+            }.get(administration.state, OccasionState.COVERED)
             ScheduledOccasion.objects.filter(pk=occasion_id).update(state=state)
             return None
         token = issue_link(administration, purpose="email")
     try:
-        _send_invitation(administration, token, reminder=False)
+        send_invitation(administration, token, reminder=False)
     except Exception as exc:  # one email never stops the others
-        failure = _failure(exc)
+        failure = failure_of(exc)
         final = not failure.retry or occasion.attempts >= MAX_ATTEMPTS
         logger.warning("Scheduled questionnaire %s not sent (%s)", administration.pk, failure.code)
         ScheduledOccasion.objects.filter(pk=occasion_id).update(
             state=OccasionState.FAILED if final else OccasionState.PENDING,
             failure=failure.reason[:200],
         )
-        _record_failure(administration, failure, actor=None)
+        record_failure(administration, failure, actor=None)
         return "failed" if final else "retry"
     ScheduledOccasion.objects.filter(pk=occasion_id).update(
         state=OccasionState.SENT, sent_at=timezone.now(), failure=""

@@ -69,7 +69,7 @@ def first_due(values: CadenceValues, clinic: Clinic, starts_on: date, now: datet
     return next_due_after(rule_of(values), starts_on, after, zone)
 
 
-def _end(schedule: Schedule, *, reason: str, now: datetime) -> None:
+def end_schedule(schedule: Schedule, *, reason: str, now: datetime) -> None:
     schedule.status = ScheduleStatus.ENDED
     schedule.ended_at = now
     schedule.ended_reason = reason
@@ -118,7 +118,7 @@ def schedule_set(
     now = timezone.now()
     current = active_schedule(locked)
     if current is not None:
-        _end(current, reason="replaced", now=now)
+        end_schedule(current, reason="replaced", now=now)
     schedule = _start(patient=locked, values=values, starts_on=starts_on, actor=actor, now=now)
     audit.record(
         action="schedule_changed" if current else "schedule_set",
@@ -138,7 +138,7 @@ def schedule_stop(*, actor: User, patient: Patient, request: HttpRequest | None 
     current = active_schedule(locked)
     if current is None:
         raise QuestionnaireError(_("This client has no schedule to stop."))
-    _end(current, reason="stopped", now=timezone.now())
+    end_schedule(current, reason="stopped", now=timezone.now())
     audit.record(
         action="schedule_stopped", actor=actor, obj=current, patient=locked, request=request
     )
@@ -154,7 +154,7 @@ def schedule_end_for(*, patient: Patient, actor: User | None, reason: str) -> Sc
     schedule = current.first()
     if schedule is None:
         return None
-    _end(schedule, reason=reason, now=timezone.now())
+    end_schedule(schedule, reason=reason, now=timezone.now())
     audit.record(
         action="schedule_stopped",
         actor=actor,

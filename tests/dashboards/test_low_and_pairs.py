@@ -195,3 +195,28 @@ def test_choosing_the_lowest_tenth_in_settings_puts_it_in_force_at_once(
     assert low_codes(therapist_a1) == ["L-000", "L-001", "L-002"]
     bad = client_for(admin_a).post("/console/settings/", {**body, "low_rule": "median"})
     assert bad.status_code == 400
+
+
+def test_the_client_page_states_the_low_rule_once_under_the_chart(therapist_a1: User) -> None:
+    (low_client,) = clinic_of(1, therapist_a1)  # all answers 2: POMP 25, below 60
+    assert low_codes(therapist_a1) == [low_client.code]
+    page = client_for(therapist_a1).get(f"/clients/{low_client.pk}/").content.decode()
+    rule = "a threshold this clinic chose"
+    assert page.count(rule) == 1
+    # Under the chart, beside the Low line it explains; the Flags card names the flag.
+    assert page.index('class="chart-figure"') < page.index(rule)
+    assert 'class="card mb-4 flags-now"' in page
+
+
+def test_without_a_chart_the_flags_card_keeps_the_low_rule(
+    therapist_a1: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Low flag needs a client total, and any client total draws a chart; should the
+    # chart still be missing, the rule stays in the card rather than vanishing.
+    (low_client,) = clinic_of(1, therapist_a1)
+    monkeypatch.setattr("assessments.views.chart.responsive_chart", lambda *a, **k: None)
+    page = client_for(therapist_a1).get(f"/clients/{low_client.pk}/").content.decode()
+    rule = "a threshold this clinic chose"
+    assert page.count(rule) == 1
+    assert page.index('class="card mb-4 flags-now"') < page.index(rule)
+    assert 'class="chart-figure"' not in page

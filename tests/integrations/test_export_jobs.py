@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from clinicians import services
 from clinicians.models import AuditEvent, User
 from integrations.models import ExportJob, ExportStatus
 from integrations.services import export_job_run, export_jobs_sweep
@@ -131,3 +132,78 @@ def test_a_failed_job_says_so(
     assert job.status == ExportStatus.FAILED and job.failure == "disk full"
     page = client_for(admin_a).get(f"/exports/jobs/{job.pk}/").content.decode()
     assert "The export failed" in page
+
+
+def erasing_midway(admin: User, patient: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export writer, with `patient`'s identity erased after its first chunk (the
+    rows are read by then, under the old code)."""
+    from integrations import services as integration_services
+
+    real = integration_services.export_bytes
+
+    def writer(*args: Any, **kwargs: Any) -> Any:
+        chunks = real(*args, **kwargs)
+        yield next(chunks)
+        services.patient_erase(actor=admin, patient=patient)
+        yield from chunks
+
+    monkeypatch.setattr("integrations.services.export_bytes", writer)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_erasure_while_an_export_is_written_discards_its_file(
+    admin_a: User,
+    filled: Filled,
+    client_a1: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    fmt: str,
+) -> None:
+    services.patient_discharge(actor=admin_a, patient=client_a1)
+    browser, job = start_job(admin_a, format=fmt)
+    erasing_midway(admin_a, client_a1, monkeypatch)
+    call_command("run_exports")
+    job.refresh_from_db()
+    assert job.status == ExportStatus.FAILED and job.file_name == ""
+    assert job.stopped_by_erasure
+    assert os.listdir(settings.ALLIANCE_EXPORTS_DIR) == []
+    assert browser.get(f"/exports/jobs/{job.pk}/download/").status_code == 302
+    page = browser.get(f"/exports/jobs/{job.pk}/").content.decode()
+    assert "Please start the export again" in page
+    # Run again, it names the client by the pseudonym only.
+    monkeypatch.undo()
+    browser, again = start_job_again(browser)
+    call_command("run_exports")
+    again.refresh_from_db()
+    assert again.status == ExportStatus.DONE
+    text = body(browser.get(f"/exports/jobs/{again.pk}/download/"))
+    client_a1.refresh_from_db()
+    assert (b"A-001" not in text) and (b"Alice" not in text)
+
+
+def start_job_again(browser: Any) -> tuple[Any, ExportJob]:
+    response = post_export(browser, format="csv")
+    assert response.status_code == 302
+    return browser, ExportJob.objects.latest("pk")
+
+
+def test_a_running_export_is_failed_by_the_erasure_itself(
+    admin_a: User, filled: Filled, client_a1: Any, settings: Any
+) -> None:
+    # The worker is mid-file when the erasure commits: the erasure marks the job, and
+    # the worker's last step (only a running job becomes done) finds it failed.
+    services.patient_discharge(actor=admin_a, patient=client_a1)
+    _, job = start_job(admin_a)
+    pseudonymised = ExportJob.objects.create(
+        clinic=admin_a.clinic,
+        created_by=admin_a,
+        format="csv",
+        params={"pseudonymised": True},
+        status=ExportStatus.RUNNING,
+    )
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    services.patient_erase(actor=admin_a, patient=client_a1)
+    job.refresh_from_db()
+    pseudonymised.refresh_from_db()
+    assert job.status == ExportStatus.FAILED and job.stopped_by_erasure
+    assert pseudonymised.status == ExportStatus.RUNNING  # names nobody: left alone

@@ -168,16 +168,16 @@ def test_each_kind_of_failure_is_named_plainly() -> None:
 
     from django.core.mail import BadHeaderError
 
-    from assessments.questionnaires.reminders import _failure
+    from assessments.questionnaires.mailing import failure_of
 
-    assert _failure(BadHeaderError("x")).code == "bad_header"
-    assert not _failure(BadHeaderError("x")).retry
+    assert failure_of(BadHeaderError("x")).code == "bad_header"
+    assert not failure_of(BadHeaderError("x")).retry
     refused = smtplib.SMTPRecipientsRefused({"a@b": (550, b"no")})
-    assert (_failure(refused).code, _failure(refused).retry) == ("recipient_refused", False)
+    assert (failure_of(refused).code, failure_of(refused).retry) == ("recipient_refused", False)
     data = smtplib.SMTPDataError(554, b"rejected")
-    assert (_failure(data).code, _failure(data).retry) == ("message_refused", False)
-    assert _failure(ConnectionRefusedError()).retry
-    assert _failure(smtplib.SMTPServerDisconnected()).retry
+    assert (failure_of(data).code, failure_of(data).retry) == ("message_refused", False)
+    assert failure_of(ConnectionRefusedError()).retry
+    assert failure_of(smtplib.SMTPServerDisconnected()).retry
 
 
 def test_a_direct_send_failure_raises_a_plain_error(therapist_a1: User, client_a1: Patient) -> None:
