@@ -21,7 +21,7 @@ from assessments.questionnaires.kiosk import kiosk_enrol
 from assessments.questionnaires.links import IssuedLink
 from assessments.views import client as client_views
 from assessments.views.client import KIOSK_COOKIE
-from clinicians.models import User
+from clinicians.models import Patient, User
 from tests.browser.conftest import sign_in
 from tests.browser.test_console import serious_problems
 from tests.conftest import PASSWORD
@@ -87,6 +87,48 @@ def test_the_idle_warning_extends_on_request_and_otherwise_signs_out(  # type: i
     # script error besides.
     assert [e for e in errors if "status of 401" not in e] == []
     assert len(errors) <= 1
+
+
+def test_the_review_page_warns_and_stays_in_review_mode(  # type: ignore[no-untyped-def]
+    page, settings, therapist_a2: User, client_a2: Patient
+) -> None:
+    settings.SESSION_IDLE_SECONDS = 30
+    settings.SESSION_IDLE_WARNING_SECONDS = 25
+    sign_in(page, therapist_a2.email, PASSWORD)
+    page.goto(f"/clients/{client_a2.pk}/review/")
+    dialog = page.get_by_role("alertdialog", name="Are you still there?")
+    dialog.wait_for(state="visible", timeout=20_000)
+    assert _focused_action(page) == "stay"
+    assert serious_problems(page) == []
+    before = page.evaluate(_SERVER_LEFT)
+    page.get_by_role("button", name="Stay signed in").click()
+    dialog.wait_for(state="hidden")
+    assert page.evaluate(_SERVER_LEFT) > before
+    # Still the review: the warning's endpoint is open in review mode, nothing else.
+    assert page.url.endswith(f"/clients/{client_a2.pk}/review/")
+    page.goto("/caseload/")
+    assert page.url.endswith(f"/clients/{client_a2.pk}/review/")
+
+
+def test_the_twelve_hour_limit_is_announced_but_not_extended(  # type: ignore[no-untyped-def]
+    page, settings, admin_a: User
+) -> None:
+    # The absolute limit shortened to 40 s; the idle one out of the way.
+    settings.SESSION_ABSOLUTE_SECONDS = 40
+    settings.SESSION_IDLE_WARNING_SECONDS = 25
+    sign_in(page, admin_a.email, PASSWORD)
+    page.goto("/console/")
+    dialog = page.get_by_role("alertdialog", name="Are you still there?")
+    dialog.wait_for(state="visible", timeout=25_000)
+    assert "cannot be extended" in dialog.inner_text()
+    assert not page.get_by_role("button", name="Stay signed in").is_visible()
+    assert _focused_action(page) == "close"
+    assert serious_problems(page) == []
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.url.endswith("/console/")
+    page.wait_for_url("**/accounts/login/?next=%2Fconsole%2F", timeout=35_000)
+    assert "12-hour limit" in page.locator("main").inner_text()
 
 
 def test_the_kiosk_asks_before_it_forgets_the_visit(  # type: ignore[no-untyped-def]
