@@ -163,6 +163,7 @@ def test_staff_pages_and_the_review_page_carry_the_warning(
     page = c.get("/caseload/").content.decode()
     assert 'id="session-timeout"' in page
     assert 'data-warn-seconds="120"' in page
+    assert "You will be signed out in about 2 minutes because the page has not been used." in page
     assert "js/session-timeout" in page
     review = c.get(f"/clients/{client_a1.pk}/review/").content.decode()
     assert 'id="session-timeout"' in review
