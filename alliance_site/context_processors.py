@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language_info
 
+from .sessions import seconds_left
+
 
 def second_factor(request: HttpRequest) -> dict[str, Any]:
     # The demo notice on every page while the second factor is switched off.
@@ -24,3 +26,27 @@ def interface_languages(request: HttpRequest) -> dict[str, list[tuple[str, str]]
             local = str(name)
         languages.append((code, local))
     return {"interface_languages": languages}
+
+
+def session_timing(request: HttpRequest) -> dict[str, Any]:
+    """How long a signed-in, verified session has left, for the sign-out warning that
+    base_staff.html and the review page include (templates/_session_timeout.html)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    if settings.ALLIANCE_REQUIRE_2FA and not user.is_verified():
+        return {}
+    session = getattr(request, "session", None)
+    if session is None:  # a page rendered without the middleware (an error page)
+        return {}
+    idle, absolute = seconds_left(session)
+    warn = settings.SESSION_IDLE_WARNING_SECONDS
+    return {
+        "session_timing": {
+            "idle_left": idle,
+            "absolute_left": absolute,
+            "warn_seconds": warn,
+            # "About N minutes" in the warning; under a minute has its own wording.
+            "warn_minutes": round(warn / 60) if warn >= 60 else 0,
+        }
+    }

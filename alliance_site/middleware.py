@@ -9,18 +9,26 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinicians.languages import activate_for_request, supported_language
 from clinicians.services.second_factor import has_second_factor
 
+from .sessions import KEEP_URL_NAME, LAST_SEEN_KEY, STARTED_KEY
+
 # Write the "last seen" time at most this often, so a busy page does not write the
-# session row on every request.
+# session row on every request; a tenth of the idle limit when that is shorter, so a
+# short limit (a test's) is not outrun by the throttle.
 _TOUCH_EVERY_SECONDS = 60
+
+
+def _touch_every() -> float:
+    return min(_TOUCH_EVERY_SECONDS, settings.SESSION_IDLE_SECONDS / 10)
 
 
 class SessionLimitsMiddleware:
@@ -37,26 +45,40 @@ class SessionLimitsMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = timezone.now().timestamp()
-            started = float(request.session.get("session_started", now))
-            last_seen = float(request.session.get("session_last_seen", now))
+            started = float(request.session.get(STARTED_KEY, now))
+            last_seen = float(request.session.get(LAST_SEEN_KEY, now))
             idle = now - last_seen > settings.SESSION_IDLE_SECONDS
             too_long = now - started > settings.SESSION_ABSOLUTE_SECONDS
+            keep_url = request.path_info == reverse(KEEP_URL_NAME)
             if idle or too_long:
                 logout(request)
+                minutes = max(1, round(settings.SESSION_IDLE_SECONDS / 60))
                 messages.info(
                     request,
-                    _("You were signed out after a period of inactivity. Please sign in again.")
+                    ngettext(
+                        "You were signed out after %(minutes)s minute without use. "
+                        "Please sign in again.",
+                        "You were signed out after %(minutes)s minutes without use. "
+                        "Please sign in again.",
+                        minutes,
+                    )
+                    % {"minutes": minutes}
                     if idle
                     else _("Your session reached its 12-hour limit. Please sign in again."),
                 )
+                if keep_url:
+                    # The warning's script asked: it shows the sign-in page itself, where
+                    # the message above waits for it.
+                    return JsonResponse({"signed_out": True}, status=401)
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
-            if "session_started" not in request.session:
-                request.session["session_started"] = started
-            if (
-                now - last_seen >= _TOUCH_EVERY_SECONDS
-                or "session_last_seen" not in request.session
+            if STARTED_KEY not in request.session:
+                request.session[STARTED_KEY] = started
+            # The warning's script asking how long is left is not use of the page.
+            probe = keep_url and request.method in ("GET", "HEAD")
+            if not probe and (
+                now - last_seen >= _touch_every() or LAST_SEEN_KEY not in request.session
             ):
-                request.session["session_last_seen"] = now
+                request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 
@@ -215,8 +237,9 @@ class SecondFactorMiddleware:
 
 
 # What a session in review mode may still reach besides its own review page: sign-out,
-# and the scripts' translations (public anyway).
-_OPEN_IN_REVIEW = {"logout", "javascript_catalog", "healthz"}
+# the scripts' translations (public anyway), and the sign-out warning's "Stay signed
+# in" (the review page times out like any other; the endpoint shows no data).
+_OPEN_IN_REVIEW = {"logout", "javascript_catalog", "healthz", KEEP_URL_NAME}
 _REVIEW_PAGES = {"assessments:review", "assessments:review_leave"}
 
 

@@ -177,6 +177,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "alliance_site.context_processors.second_factor",
                 "alliance_site.context_processors.interface_languages",
+                "alliance_site.context_processors.session_timing",
             ],
         },
     },
@@ -312,6 +313,9 @@ ALLIANCE_RECOVERY_CODES = 10
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
+# Staff pages warn this long before either limit, with "Stay signed in" for the idle one
+# (WCAG 2.2.1 asks for at least 20 seconds).
+SESSION_IDLE_WARNING_SECONDS = 120
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from clinicians.forms import EmailAuthenticationForm, StaffPasswordResetForm
 
-from . import health, metrics, views
+from . import health, metrics, sessions, views
 
 admin.site.site_header = "Alliance operator admin"
 
@@ -29,6 +29,8 @@ auth_patterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The sign-out warning: GET asks how long is left, POST is "Stay signed in".
+    path("session/keep/", sessions.session_keep, name="session_keep"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -278,6 +278,9 @@ ROUTES: list[Route] = [
     Route("metrics", everyone(404)),
     Route("login", {"anonymous": 200, "therapist": 302, "admin": 302, "other_admin": 302}),
     Route("logout", everyone(302), method="post"),
+    # The sign-out warning's "how long is left?" (GET; POST is "Stay signed in"): any
+    # signed-in staff session, whatever the clinic; it shows only the session's clock.
+    Route("session_keep", staff_pages(200)),
     Route("password_reset", everyone(200)),
     Route("password_reset_done", everyone(200)),
     Route(

@@ -31,6 +31,8 @@ SESSION_KEY = "questionnaire"
 KIOSK_SESSION_KEY = "kiosk_questionnaire"
 LINK_SESSION_SECONDS = 2 * 60 * 60
 KIOSK_IDLE_SECONDS = 120
+# "Are you still there?" this long before the kiosk forgets the visit (WCAG 2.2.1).
+KIOSK_WARNING_SECONDS = 30
 KIOSK_COOKIE = "alliance_kiosk"
 # The language of the kiosk's thank-you page: the only thing kept after the visit.
 KIOSK_LANGUAGE_KEY = "kiosk_language"
@@ -163,6 +165,7 @@ def _form_page(
         "action": action,
         "kiosk": kiosk,
         "idle_seconds": KIOSK_IDLE_SECONDS,
+        "warn_seconds": KIOSK_WARNING_SECONDS,
     }
     status = 400 if form.is_bound and form.errors else 200
     return _private(

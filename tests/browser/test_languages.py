@@ -274,7 +274,7 @@ def test_the_caseload_is_mirrored_right_to_left(
     assert_right_to_left(page, 1280)
     # Mirrored: the brand is on the right of the navigation bar, sign-out on the left.
     brand = page.locator(".navbar-brand").bounding_box()
-    sign_out = page.locator("form[action='/accounts/logout/'] button").bounding_box()
+    sign_out = page.locator("header form[action='/accounts/logout/'] button").bounding_box()
     assert brand["x"] > 640 > sign_out["x"]
     assert_accessible(page)
     shot(page, "caseload-rtl")

@@ -94,5 +94,7 @@ def test_the_checks_it_names_exist_as_tests() -> None:
     assert "def test_the_client_pages_are_accessible_at_200_percent_zoom" in source
     assert "def test_the_kiosk_fits_200_percent_zoom" in source
     assert "def test_each_question_is_a_named_group_of_named_answers_in_the_tree" in source
+    assert "def test_the_idle_warning_extends_on_request_and_otherwise_signs_out" in source
+    assert "def test_the_kiosk_asks_before_it_forgets_the_visit" in source
     docs = " ".join(Path(settings.BASE_DIR, "docs", "accessibility.md").read_text().split())
     assert "has not been done" in docs  # the human screen-reader pass
