@@ -18,8 +18,8 @@ from assessments.questionnaires.selectors import client_questionnaires
 from assessments.schedules.selectors import client_schedule
 from assessments.scoring.registry import get_registry
 from clinicians import audit
-from clinicians.access import get_client_for, staff_required
-from clinicians.models import Patient, Role, User
+from clinicians.access import get_client_for, staff_required, staff_user
+from clinicians.models import Patient, Role
 
 
 class DiscussedForm(forms.Form):
@@ -36,14 +36,10 @@ class DiscussedForm(forms.Form):
     )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _page(
     request: HttpRequest, patient: Patient, form: DiscussedForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     history = client_history(patient, user.clinic)
     current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
     chart = responsive_chart(
@@ -88,7 +84,7 @@ def _latest_administration(history: ClientHistory) -> int | None:
 
 @staff_required
 def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_client_for(_user(request), pk)
+    patient = get_client_for(staff_user(request), pk)
     audit.record_view(request, page="client", patient=patient)
     return _page(request, patient)
 
@@ -98,7 +94,7 @@ def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
 def flags_discussed(request: HttpRequest, pk: str) -> HttpResponse:
     """A therapist (own caseload: others' clients answer 404) or the clinic admin marks
     the client's current flags discussed, on the questionnaire the page showed."""
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     form = DiscussedForm(request.POST)
     if not form.is_valid():

@@ -15,8 +15,7 @@ from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
 from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
 from assessments.questionnaires.selectors import clinic_kiosks
 from clinicians import audit
-from clinicians.access import admin_required, parse_id
-from clinicians.models import User
+from clinicians.access import admin_required, parse_id, staff_user
 
 from ..models import KioskDevice
 from .client import KIOSK_COOKIE
@@ -24,13 +23,9 @@ from .client import KIOSK_COOKIE
 KIOSK_COOKIE_SECONDS = 400 * 24 * 3600  # browsers cap cookies at 400 days
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @admin_required
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    clinic = _user(request).clinic
+    clinic = staff_user(request).clinic
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -40,7 +35,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
             refresh_low_cutoffs(clinic_id=clinic.pk)
         audit.record(
             action="clinic_settings_changed",
-            actor=_user(request),
+            actor=staff_user(request),
             obj=clinic,
             request=request,
             detail={"fields": form.changed_data},
@@ -63,7 +58,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 @admin_required
 def kiosks(request: HttpRequest) -> HttpResponse:
     context = {
-        "kiosks": clinic_kiosks(_user(request)),
+        "kiosks": clinic_kiosks(staff_user(request)),
         "form": KioskEnrolForm(),
         "nav": "console",
         "section": "kiosks",
@@ -77,14 +72,14 @@ def kiosk_enrol_view(request: HttpRequest) -> HttpResponse:
     form = KioskEnrolForm(request.POST)
     if not form.is_valid():
         context = {
-            "kiosks": clinic_kiosks(_user(request)),
+            "kiosks": clinic_kiosks(staff_user(request)),
             "form": form,
             "nav": "console",
             "section": "kiosks",
         }
         return render(request, "assessments/console/kiosks.html", context, status=400)
     _device, token = kiosk_enrol(
-        actor=_user(request), name=form.cleaned_data["name"], request=request
+        actor=staff_user(request), name=form.cleaned_data["name"], request=request
     )
     # The tablet must not stay signed in as an admin in the waiting room.
     logout(request)
@@ -105,10 +100,10 @@ def kiosk_enrol_view(request: HttpRequest) -> HttpResponse:
 @admin_required
 def kiosk_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
     try:
-        device = clinic_kiosks(_user(request)).get(pk=parse_id(pk))
+        device = clinic_kiosks(staff_user(request)).get(pk=parse_id(pk))
     except (KioskDevice.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
-    kiosk_revoke(actor=_user(request), device=device, request=request)
+    kiosk_revoke(actor=staff_user(request), device=device, request=request)
     messages.success(
         request, _("The tablet “%(name)s” is no longer a kiosk.") % {"name": device.name}
     )

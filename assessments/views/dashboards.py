@@ -21,14 +21,9 @@ from assessments.alliance.low import low_rule_for
 from assessments.alliance.overview import STALE_DAYS, clinic_overview, default_period
 from assessments.schedules.selectors import failed_schedules
 from clinicians import audit
-from clinicians.access import admin_required, therapist_required
-from clinicians.models import User
+from clinicians.access import admin_required, staff_user, therapist_required
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 @therapist_required
@@ -37,8 +32,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     flag = flag if flag in (*FLAG_CODES, "any", "discussed") else ""
     sort = request.GET.get("sort", "flags")
     sort = sort if sort in SORTS else "flags"
-    low = low_rule_for(_user(request).clinic)
-    everyone = caseload_rows(_user(request), low=low)
+    low = low_rule_for(staff_user(request).clinic)
+    everyone = caseload_rows(staff_user(request), low=low)
     rows = filter_and_sort(everyone, flag=flag, sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -79,7 +74,7 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         start, end = end, start
     stale = request.GET.get("stale") == "1"
     overview = clinic_overview(
-        _user(request), start=start, end=end, page=request.GET.get("page"), stale_only=stale
+        staff_user(request), start=start, end=end, page=request.GET.get("page"), stale_only=stale
     )
     context = {
         "overview": overview,
@@ -89,7 +84,7 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "nav": "console",
         "section": "alliance",
-        "failed_schedules": failed_schedules(_user(request)),
+        "failed_schedules": failed_schedules(staff_user(request)),
     }
     audit.record_list_view(request, page="clinic_alliance")
     return render(request, "assessments/dashboards/clinic.html", context)

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_POST
 from assessments.alliance.analysis import client_chart_series
 from assessments.alliance.charts import REVIEW_VARIANTS, responsive_chart
 from clinicians import audit
-from clinicians.access import get_client_for, staff_required
+from clinicians.access import get_client_for, staff_required, staff_user
 from clinicians.languages import activate_for_request, client_language
-from clinicians.models import Patient, User
+from clinicians.models import Patient
 
 REVIEW_SESSION_KEY = "review_together"  # the client's pk while review mode is on
 FAILURES_SESSION_KEY = "review_together_failures"
@@ -46,10 +46,6 @@ def review_patient_id(request: HttpRequest) -> int | None:
     session = getattr(request, "session", None)
     value = session.get(REVIEW_SESSION_KEY) if session is not None else None
     return value if isinstance(value, int) else None
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _speak_their_language(request: HttpRequest, patient: Patient) -> None:
@@ -84,7 +80,7 @@ def _render(
 def review(request: HttpRequest, pk: str) -> HttpResponse:
     """The review page; opening it turns review mode on for this session."""
     try:
-        patient = get_client_for(_user(request), pk)
+        patient = get_client_for(staff_user(request), pk)
     except Http404:
         if review_patient_id(request) is not None:
             # The client left this caseload while their review was open: no way back
@@ -104,7 +100,7 @@ def review(request: HttpRequest, pk: str) -> HttpResponse:
 @staff_required
 def review_leave(request: HttpRequest, pk: str) -> HttpResponse:
     """Back to the staff pages with the staff member's password."""
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     if review_patient_id(request) is None:
         return redirect("assessments:client", patient.pk)  # nothing to leave

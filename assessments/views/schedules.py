@@ -19,17 +19,13 @@ from assessments.schedules.services import (
     schedule_stop,
 )
 from clinicians import audit
-from clinicians.access import admin_required, get_client_for, staff_required
-from clinicians.models import Role, User
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from clinicians.access import admin_required, get_client_for, staff_required, staff_user
+from clinicians.models import Role
 
 
 @staff_required
 def schedule_edit(request: HttpRequest, pk: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     clinic = patient.clinic
     current = active_schedule(patient)
@@ -67,7 +63,7 @@ def schedule_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @staff_required
 def schedule_stop_view(request: HttpRequest, pk: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     try:
         schedule_stop(actor=user, patient=patient, request=request)
@@ -80,7 +76,7 @@ def schedule_stop_view(request: HttpRequest, pk: str) -> HttpResponse:
 
 @admin_required
 def clinic_schedule(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     default = clinic_default(user.clinic)
     initial = initial_from(default, user.clinic.default_client_form)
     initial["enabled"] = default.enabled

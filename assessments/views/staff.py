@@ -39,7 +39,13 @@ from assessments.questionnaires.submissions import response_correct, staff_entry
 from assessments.scoring.registry import get_registry
 from assessments.scoring.sheet import ScoringError
 from clinicians import audit
-from clinicians.access import get_client_for, parse_id, staff_required, therapist_required
+from clinicians.access import (
+    get_client_for,
+    parse_id,
+    staff_required,
+    staff_user,
+    therapist_required,
+)
 from clinicians.models import Patient, Role, User
 
 from ..models import Administration, AdministrationStatus, OccasionKind, Rater
@@ -79,20 +85,16 @@ def _remembered_link(request: HttpRequest, administration: Administration) -> st
     )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @staff_required
 def request_new(request: HttpRequest, pk: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     form = RequestForm(
         request.POST or None,
         clinic=patient.clinic,
         client_has_email=bool(patient.email),
         initial={
-            "session_date": _user(request).clinic.today(),
+            "session_date": staff_user(request).clinic.today(),
             "occasion": OccasionKind.SESSION,
             "session_number": next_session_number(patient),
         },
@@ -131,7 +133,7 @@ def _nav(user: User) -> str:
 
 @staff_required
 def administration_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     administration = get_administration_for(user, pk)
     token = _remembered_link(request, administration) if administration.state == "open" else None
     link = link_url(token, request) if token else None
@@ -172,9 +174,9 @@ def _administration_action(
     request: HttpRequest, pk: str, service: Callable[..., object], done: str
 ) -> HttpResponse:
     """POST-only actions on one questionnaire: call the service, say what happened."""
-    administration = get_administration_for(_user(request), pk)
+    administration = get_administration_for(staff_user(request), pk)
     try:
-        service(actor=_user(request), administration=administration, request=request)
+        service(actor=staff_user(request), administration=administration, request=request)
         messages.success(request, done)
     except QuestionnaireError as exc:
         messages.error(request, str(exc))
@@ -195,10 +197,10 @@ def administration_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @staff_required
 def administration_new_link_view(request: HttpRequest, pk: str) -> HttpResponse:
-    administration = get_administration_for(_user(request), pk)
+    administration = get_administration_for(staff_user(request), pk)
     try:
         issued = administration_new_link(
-            actor=_user(request), administration=administration, request=request
+            actor=staff_user(request), administration=administration, request=request
         )
     except QuestionnaireError as exc:
         messages.error(request, str(exc))
@@ -218,7 +220,7 @@ def administration_email_view(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     patient = get_client_for(user, pk)
     registry = get_registry()
     default = (
@@ -244,7 +246,7 @@ def _staff_entry(request: HttpRequest, pk: str, *, rater: str) -> HttpResponse:
     instrument = registry.get(chosen)
     initial: dict[str, object] = {
         "form_code": chosen,
-        "session_date": _user(request).clinic.today(),
+        "session_date": staff_user(request).clinic.today(),
         "occasion": OccasionKind.SESSION,
         "session_number": next_session_number(patient),
     }
@@ -336,7 +338,7 @@ def paper_entry(request: HttpRequest, pk: str) -> HttpResponse:
 
 @staff_required
 def response_correct_view(request: HttpRequest, pk: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     response = get_response_for(user, pk)
     administration = response.administration
     if not response.is_current:
