@@ -230,6 +230,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered parts of the busiest pages kept in the cache under a data version that every
+# write changes (alliance_site/freshness.py). Only with a cache every app server shares:
+# with one per process, a write on one worker would leave another's entries current.
+ALLIANCE_PAGE_CACHE = env_bool("ALLIANCE_PAGE_CACHE", bool(REDIS_URL))
 
 # --- background tasks (Celery; see alliance_site/celery.py) --------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
@@ -309,8 +313,15 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 ALLIANCE_RECOVERY_CODES = 10
 
-# Sessions live in the database so any app server can serve any request.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so any app server can serve any request; with a shared
+# cache they are read from it first (written to both), which saves a query per request.
+# Never with a per-process cache: a sign-out on one worker would leave the session alive
+# in another's copy.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
 # Staff pages warn this long before either limit, with "Stay signed in" for the idle one

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -46,9 +47,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_cache(settings: Any) -> None:
     # Rate limits and lockout counters live in the cache; no test inherits another's.
     cache.clear()
+    # The suite runs with the page cache on (one process, so its cache is shared by the
+    # test client and the live server): a stale cached part fails the test that reads it.
+    settings.ALLIANCE_PAGE_CACHE = True
 
 
 @pytest.fixture
