@@ -86,7 +86,7 @@ def bump() -> None:
     """Give the data a new version: every part cached so far becomes unreachable."""
     try:
         cache.set(VERSION_KEY, secrets.token_hex(8), None)
-    except Exception:  # noqa: BLE001 - a cache that fails must not fail the write
+    except Exception:  # a cache that fails must not fail the write
         log.warning("page cache: could not bump the data version", exc_info=True)
 
 
@@ -132,7 +132,7 @@ def version() -> str | None:
             if not cache.add(VERSION_KEY, current, None):
                 current = cache.get(VERSION_KEY) or current
         return current
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("page cache: could not read the data version", exc_info=True)
         return None
 
@@ -162,7 +162,7 @@ def cached_part(
     key = f"alliance:part:{name}:{current}:{digest}"
     try:
         hit = cache.get(key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("page cache: read failed", exc_info=True)
         hit = None
     if hit is not None:
@@ -172,6 +172,6 @@ def cached_part(
     if seconds >= 1:
         try:
             cache.set(key, text, int(seconds))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("page cache: write failed", exc_info=True)
     return mark_safe(text)  # noqa: S308
