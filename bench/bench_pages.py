@@ -261,6 +261,12 @@ def psql(sql: str, db: str = "postgres") -> str:
     return out.stdout.strip()
 
 
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
 def recreate_database(db: str) -> None:
     psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     psql(f'CREATE DATABASE "{db}"')
@@ -388,13 +394,20 @@ class Fixtures:
 
 
 def staff_session(user) -> str:
-    """A session as a sign-in leaves it (django.contrib.auth.login and the
-    clinicians.signals handler that starts the session clock)."""
+    """A session as a sign-in leaves it (django.contrib.auth.login, the
+    clinicians.signals handler that starts the session clock, and the second step: a
+    code from a confirmed authenticator app, recorded as django_otp.login records it;
+    without it every staff page answers with a redirect to the code page)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="Bench app", confirmed=True)
     store = SessionStore()
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -869,6 +882,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-seed", action="store_true", help="reuse the existing database")
     p.add_argument("--only", default="", help="run only pages whose name contains this")
     p.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/12",
+        help="the shared cache, as every production server has it (its database is "
+        "emptied first); 'none' for a per-process cache, sessions in the database "
+        "and no page cache",
+    )
+    p.add_argument(
         "--no-crowded",
         action="store_true",
         help="skip the second caseload run made with --submissions questionnaires open",
@@ -905,6 +925,11 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
+    if args.redis != "none":
+        # Production runs with a shared cache (cached sessions, the page cache): measure
+        # that. Emptied first, so no run starts with another's cached pages.
+        env["REDIS_URL"] = args.redis
+        flush_redis(args.redis)
     procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
     try:
