@@ -836,7 +836,30 @@ def machine_facts(args: argparse.Namespace) -> dict[str, str]:
         + (f" x {args.gthreads} threads" if args.worker_class == "gthread" else ""),
         "wrk": (wrk_version.split("\n")[0] if wrk_version else "?")
         + f", -t{args.threads} -c{args.connections} -d{args.duration}s (warm-up {args.warmup}s)",
+        "net.ipv4.tcp_timestamps": tcp_timestamps(),
+        "cache": args.redis,
     }
+
+
+def tcp_timestamps() -> str:
+    """Linux's TCP timestamp mode. With 1 (random offsets per connection), a new
+    connection from a port whose last connection the server closed moments ago is
+    refused by the server's TIME_WAIT socket and retried a second later: gunicorn's sync
+    workers close every connection, so at 1,000+ connections a second on loopback the
+    fastest pages get a p95 of about one second that is the kernel's, not the page's.
+    2 (timestamps without random offsets) lets the kernel reuse the port."""
+    try:
+        mode = Path("/proc/sys/net/ipv4/tcp_timestamps").read_text().strip()
+    except OSError:
+        return "?"
+    if mode == "1":
+        print(
+            "! net.ipv4.tcp_timestamps is 1: fast pages will show one-second stalls from "
+            "reused ports (sysctl -w net.ipv4.tcp_timestamps=2 avoids them; see "
+            "docs/benchmarks.md)",
+            file=sys.stderr,
+        )
+    return mode
 
 
 def table(results: list[Result], bare_rps: float, bare_p95: float) -> str:
