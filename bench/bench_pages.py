@@ -653,7 +653,17 @@ class Result:
     queries: int | None = None
     query_ms: float | None = None
     alone_ms: float | None = None
+    miss_queries: int | None = None
+    miss_ms: float | None = None
     others_cpu: tuple[float, float] | None = None
+
+    def take(self, counted: InProcess) -> None:
+        self.queries, self.query_ms, self.alone_ms = (
+            counted.queries,
+            counted.query_ms,
+            counted.alone_ms,
+        )
+        self.miss_queries, self.miss_ms = counted.miss_queries, counted.miss_ms
 
 
 def run_wrk(
@@ -768,12 +778,16 @@ def measure(
 
 
 # --- queries and single-request time, in process ----------------------------------------
-def count_queries(page: Page, fx: Fixtures, spare: list[str]) -> tuple[int, float, float]:
+def count_queries(page: Page, fx: Fixtures, spare: list[str]) -> InProcess:
     """Queries of one request (after one to warm caches), their database time, and the
-    median wall time of five requests one at a time."""
+    median wall time of five requests one at a time; then, for pages that do not use
+    up their session, the same with the page cache missing every time (the data
+    version changed before each request, as any write to client data changes it)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from alliance_site import freshness
 
     def one(client: Client) -> HttpResponse:
         if page.method == "POST":
@@ -794,21 +808,39 @@ def count_queries(page: Page, fx: Fixtures, spare: list[str]) -> tuple[int, floa
             return f"sessionid={spare.pop()}; csrftoken={fx.csrf_secret}"
         return page.cookie or page.probe_cookie or page.cookie_lines[0]
 
+    def five(*, miss: bool) -> tuple[int, float, float]:
+        times = []
+        captured = None
+        for _ in range(5):
+            client = client_for(line())
+            if miss:
+                freshness.bump()
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = one(client)
+                times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != page.expect:
+                raise RuntimeError(f"{page.name}: in-process status {response.status_code}")
+            captured = captured or ctx
+        assert captured is not None
+        db_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+        return len(captured.captured_queries), db_ms, statistics.median(times)
+
     one(client_for(line()))  # warm-up (template loading, first connection)
-    times = []
-    captured = None
-    for _ in range(5):
-        client = client_for(line())
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            response = one(client)
-            times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != page.expect:
-            raise RuntimeError(f"{page.name}: in-process status {response.status_code}")
-        captured = captured or ctx
-    assert captured is not None
-    db_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
-    return len(captured.captured_queries), db_ms, statistics.median(times)
+    queries, db_ms, alone = five(miss=False)
+    result = InProcess(queries, db_ms, alone)
+    if not page.consumes and freshness.enabled():
+        result.miss_queries, _, result.miss_ms = five(miss=True)
+    return result
+
+
+@dataclass
+class InProcess:
+    queries: int
+    query_ms: float
+    alone_ms: float
+    miss_queries: int | None = None
+    miss_ms: float | None = None
 
 
 # --- report --------------------------------------------------------------------------
@@ -865,18 +897,22 @@ def tcp_timestamps() -> str:
 def table(results: list[Result], bare_rps: float, bare_p95: float) -> str:
     head = (
         "| page | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ bare | p95 × bare "
-        "| queries | query ms | alone ms | others' CPU | p95 < 100 ms |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
+        "| queries | query ms | alone ms | miss: queries | miss: alone ms | others' CPU "
+        "| p95 < 100 ms |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n"
     )
+
+    def cell(value: float | None, fmt: str) -> str:
+        return "" if value is None else format(value, fmt)
+
     rows = []
     for r in results:
-        q = "" if r.queries is None else str(r.queries)
-        qms = "" if r.query_ms is None else f"{r.query_ms:.1f}"
-        alone = "" if r.alone_ms is None else f"{r.alone_ms:.1f}"
         others = "" if r.others_cpu is None else "{:.0f}–{:.0f} %".format(*r.others_cpu)
         rows.append(
             f"| {r.name} | {r.rps:,.0f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} "
-            f"| {r.rps / bare_rps:.3f} | {r.p95 / bare_p95:.1f} | {q} | {qms} | {alone} "
+            f"| {r.rps / bare_rps:.3f} | {r.p95 / bare_p95:.1f} | {cell(r.queries, 'd')} "
+            f"| {cell(r.query_ms, '.1f')} | {cell(r.alone_ms, '.1f')} "
+            f"| {cell(r.miss_queries, 'd')} | {cell(r.miss_ms, '.1f')} "
             f"| {others} | {'yes' if r.requests and r.p95 < TARGET_P95_MS else '**no**'} |"
         )
     return head + "\n".join(rows)
@@ -995,7 +1031,7 @@ def main() -> int:
         settle(procs)
         print("  (counting their queries in process)", flush=True)
         for page, result in zip(chosen, results, strict=True):
-            result.queries, result.query_ms, result.alone_ms = count_queries(page, fx, [])
+            result.take(count_queries(page, fx, []))
         # ... then the client's pages, on questionnaires opened for them now.
         settle(procs)
         started = time.perf_counter()
@@ -1019,7 +1055,7 @@ def main() -> int:
         print("Counting queries in process ...", flush=True)
         spare = list(fx.spare_sessions[1:])  # the first is the GET page's probe
         for page, result in zip(more, more_results, strict=True):
-            result.queries, result.query_ms, result.alone_ms = count_queries(page, fx, spare)
+            result.take(count_queries(page, fx, spare))
         chosen += more
         results += more_results
         bare_rps = (first.rps + last.rps) / 2
