@@ -201,6 +201,8 @@ def test_any_length_of_history_fits_one_or_two_pages(
     pages, text = pdf_text(c.get(pdf_url(client_a1)).content)
     assert 1 <= pages <= 2, (count, pages)
     assert "A-001" in text
+    # The screen's sign-out warning (and the security token in its form) stays out.
+    assert "Are you still there" not in text and "csrfmiddlewaretoken" not in text
     if count == 0:
         assert "There are no scores yet" in page and 'id="report-table"' not in page
         assert "Forms and citations" not in page
