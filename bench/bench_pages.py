@@ -869,7 +869,7 @@ def machine_facts(args: argparse.Namespace) -> dict[str, str]:
         "wrk": (wrk_version.split("\n")[0] if wrk_version else "?")
         + f", -t{args.threads} -c{args.connections} -d{args.duration}s (warm-up {args.warmup}s)",
         "net.ipv4.tcp_timestamps": tcp_timestamps(),
-        "cache": args.redis,
+        "cache": args.redis + (", page cache off" if args.no_page_cache else ""),
     }
 
 
@@ -941,6 +941,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-seed", action="store_true", help="reuse the existing database")
     p.add_argument("--only", default="", help="run only pages whose name contains this")
     p.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="render every page part afresh (ALLIANCE_PAGE_CACHE=false), as after any "
+        "write to client data: the pages' cost when the cache misses",
+    )
+    p.add_argument(
         "--redis",
         default="redis://127.0.0.1:6379/12",
         help="the shared cache, as every production server has it (its database is "
@@ -989,6 +995,8 @@ def main() -> int:
         # that. Emptied first, so no run starts with another's cached pages.
         env["REDIS_URL"] = args.redis
         flush_redis(args.redis)
+    if args.no_page_cache:
+        env["ALLIANCE_PAGE_CACHE"] = "false"
     procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
     try:
