@@ -796,8 +796,13 @@ def count_queries(page: Page, fx: Fixtures, spare: list[str]) -> InProcess:
             )
         return client.get(page.path)
 
+    # One client for all requests: a new one builds the middleware again, and WhiteNoise
+    # then scans every static file (milliseconds that no server request pays).
+    shared = Client(HTTP_HOST=HOST, enforce_csrf_checks=True, HTTP_ORIGIN=f"http://{HOST}")
+
     def client_for(line: str) -> Client:
-        client = Client(HTTP_HOST=HOST, enforce_csrf_checks=True, HTTP_ORIGIN=f"http://{HOST}")
+        client = shared
+        client.cookies.clear()
         for part in line.split("; "):
             key, value = part.split("=", 1)
             client.cookies[key] = value
