@@ -260,12 +260,13 @@ def _kiosk_device(request: HttpRequest) -> KioskDevice | None:
     raw = request.COOKIES.get(KIOSK_COOKIE)
     if not raw or len(raw) > 100:
         return None
-    device = (
+    # Unique hash: a slice without the model's ordering (see _link).
+    found = (
         KioskDevice.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=True)
         .select_related("clinic")
-        .first()
+        .order_by()[:1]
     )
-    return device
+    return next(iter(found), None)
 
 
 def _not_enrolled(request: HttpRequest) -> HttpResponse:
@@ -350,13 +351,14 @@ def kiosk_questionnaire(request: HttpRequest) -> HttpResponse:
     if device is None:
         return _not_enrolled(request)
     pk = request.session.get(KIOSK_SESSION_KEY)
-    administration = (
+    found = (
         Administration.objects.filter(pk=pk, clinic_id=device.clinic_id)
         .select_related("patient__clinic", "therapist")
-        .first()
+        .order_by()[:1]
         if isinstance(pk, int)
-        else None
+        else ()
     )
+    administration = next(iter(found), None)
     if administration is None:
         return _private(redirect("assessments:kiosk"))
     if administration.status == AdministrationStatus.COMPLETED:
