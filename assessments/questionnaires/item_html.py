@@ -1,11 +1,12 @@
 """The questionnaire's items as HTML, built in Python rather than by the template engine.
 
 Every client opens this page, and its twelve items of five answers each went through the
-engine as about 500 variable look-ups and 60 widget renderings (Django builds a context
-per radio button), most of a request's time. The markup is exactly what the template
-`assessments/_items.html` produced before (tests/questionnaires/test_item_html.py
-compares them): a fieldset per item whose legend is the question, a labelled radio
-button per answer, the item's error above its answers after a send left it out.
+engine as nearly 600 variable look-ups and 60 radio subwidgets (each with its own
+context): the larger part of the page's rendering, and of a request's time. The markup
+is exactly what the template `assessments/_items.html` produced before
+(tests/questionnaires/test_item_html.py compares them): a fieldset per item whose legend
+is the question, a labelled radio button per answer, the item's error above its answers
+after a send left it out.
 
 No `required` on the radios: the form is checked on the server, and Chromium tells
 screen readers that every unanswered required radio is "invalid" before anything was
