@@ -4,7 +4,7 @@ write that changes a client's scores, from the same analysis as the chart
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -154,7 +154,9 @@ _RESET = {
 }
 
 
-def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
+def refresh_alliance(
+    *, patient_ids: Iterable[int], clinic_of: Mapping[int, int] | None = None
+) -> int:
     """Recompute the summary rows of these clients (idempotent; safe to run any time).
 
     Safe against itself and against submissions running at the same moment: missing
@@ -163,12 +165,18 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
     *before* the responses are read. A submission refreshes its client the same way in
     its own transaction, so whichever locks second reads the other's committed answers
     and a newer summary is never overwritten with an older one.
+
+    `clinic_of` (patient id -> clinic id), when the caller has the clients' rows at
+    hand (a submission), saves reading them again.
     """
     ids = sorted(set(patient_ids))
     if not ids:
         return 0
-    clinics = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "clinic_id"))
-    ids = [pid for pid in ids if pid in clinics]
+    if clinic_of is not None and all(pid in clinic_of for pid in ids):
+        clinics = {pid: clinic_of[pid] for pid in ids}
+    else:
+        clinics = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "clinic_id"))
+        ids = [pid for pid in ids if pid in clinics]
     norms_by_clinic = {cid: clinic_norms(cid) for cid in set(clinics.values())}
     fields = [*_RESET, "updated_at"]
     # No savepoint inside a submission's transaction: the locks are what matters here.
@@ -205,10 +213,13 @@ def refresh_alliance(*, patient_ids: Iterable[int]) -> int:
 
 def _locked_rows(ids: list[int], clinics: dict[int, int]) -> dict[int, AllianceSummary]:
     """Each client's summary row, made if missing, locked until the transaction ends."""
+    # Only the keys: every other field is overwritten, so nothing else is read (the
+    # JSON of the flags and trend is not decoded for nothing).
     rows = {
         s.patient_id: s
         for s in AllianceSummary.objects.select_for_update()
         .filter(patient_id__in=ids)
+        .only("pk", "patient_id")
         .order_by("patient_id")
     }
     missing = [pid for pid in ids if pid not in rows]
@@ -223,6 +234,7 @@ def _locked_rows(ids: list[int], clinics: dict[int, int]) -> dict[int, AllianceS
                 s.patient_id: s
                 for s in AllianceSummary.objects.select_for_update()
                 .filter(patient_id__in=missing)
+                .only("pk", "patient_id")
                 .order_by("patient_id")
             }
         )

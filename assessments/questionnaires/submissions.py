@@ -101,17 +101,26 @@ def response_submit(
     The administration row is locked, and the database refuses a second version 1, so a
     double click, a resubmit or two tabs store one response; the later ones are told it
     was received already.
+
+    One transaction of few statements (a client waits for it): the locked row read with
+    its client and clinic, the response, its answers (one INSERT), the administration
+    and its links, the client's summary (alliance.summaries) and the audit line.
     """
     try:
         with transaction.atomic():
+            # Only the administration's row is locked (`of`): without it PostgreSQL
+            # would lock the joined client and clinic rows too, and every submission of
+            # a clinic would wait for the one before.
             administration = (
-                Administration.objects.select_for_update()
-                .select_related("patient")
+                Administration.objects.select_for_update(of=("self",))
+                .select_related("patient__clinic")
                 .get(pk=administration_id)
             )
-            existing = administration.responses.filter(is_current=True).first()
-            if administration.status == AdministrationStatus.COMPLETED and existing:
-                return SubmitResult(existing, created=False)
+            if administration.status == AdministrationStatus.COMPLETED:
+                # Looked up only when it can exist: a first submission needs no query.
+                existing = administration.responses.filter(is_current=True).first()
+                if existing is not None:
+                    return SubmitResult(existing, created=False)
             if administration.status == AdministrationStatus.REVOKED or administration.is_expired:
                 raise AdministrationClosed(_("This questionnaire is no longer open."))
             form = get_registry().get(administration.form_code)
@@ -127,14 +136,17 @@ def response_submit(
             administration.links.filter(revoked_at__isnull=True).update(
                 revoked_at=response.submitted_at
             )
-            refresh_alliance(patient_ids=[administration.patient_id])
+            patient = administration.patient
+            # Everything kept up to date from the stored response goes here, in this
+            # transaction: the client's summary row first.
+            refresh_alliance(patient_ids=[patient.pk], clinic_of={patient.pk: patient.clinic_id})
             audit.record(
                 action="questionnaire_submitted",
                 actor=entered_by,
                 actor_label="" if entered_by else f"client ({channel})",
-                clinic=administration.patient.clinic,
+                clinic=patient.clinic,
                 obj=administration,
-                patient=administration.patient,
+                patient=patient,
                 request=request,
                 detail={"channel": channel},
             )

@@ -83,11 +83,15 @@ def _unavailable(
 
 
 def _link(token_hash: str) -> AccessLink | None:
-    return (
+    """The link with everything the client's pages show, in one query."""
+    # A slice, not .first(): the hash is unique, and the ORDER BY that .first() adds
+    # costs more to build than the query takes to run (this runs on every page).
+    found = (
         AccessLink.objects.filter(token_hash=token_hash)
         .select_related("administration__patient__clinic", "administration__therapist")
-        .first()
+        .order_by()[:1]
     )
+    return next(iter(found), None)
 
 
 def _is_live(link: AccessLink) -> bool:
@@ -256,12 +260,13 @@ def _kiosk_device(request: HttpRequest) -> KioskDevice | None:
     raw = request.COOKIES.get(KIOSK_COOKIE)
     if not raw or len(raw) > 100:
         return None
-    device = (
+    # Unique hash: a slice without the model's ordering (see _link).
+    found = (
         KioskDevice.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=True)
         .select_related("clinic")
-        .first()
+        .order_by()[:1]
     )
-    return device
+    return next(iter(found), None)
 
 
 def _not_enrolled(request: HttpRequest) -> HttpResponse:
@@ -346,13 +351,14 @@ def kiosk_questionnaire(request: HttpRequest) -> HttpResponse:
     if device is None:
         return _not_enrolled(request)
     pk = request.session.get(KIOSK_SESSION_KEY)
-    administration = (
+    found = (
         Administration.objects.filter(pk=pk, clinic_id=device.clinic_id)
         .select_related("patient__clinic", "therapist")
-        .first()
+        .order_by()[:1]
         if isinstance(pk, int)
-        else None
+        else ()
     )
+    administration = next(iter(found), None)
     if administration is None:
         return _private(redirect("assessments:kiosk"))
     if administration.status == AdministrationStatus.COMPLETED:
