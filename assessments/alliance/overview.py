@@ -141,7 +141,6 @@ def clinic_overview(
 
 
 FLAGGED_PER_PAGE = 50
-MAX_PAGE = 1_000_000
 
 
 class _Counted(Paginator):
@@ -168,19 +167,17 @@ def _ids_and_total(ordered: QuerySet[Patient], offset: int, limit: int) -> tuple
 
 
 def _page(ordered: QuerySet[Patient], number: str | int | None) -> tuple[list[int], Page]:
-    """Page `number` (as Paginator.get_page reads it: not a number is the first page,
-    past the end the last) of the clients' ids, with the total from the same query."""
+    """Page `number` of the clients' ids (as Paginator.get_page reads it: not a number is
+    the first page, past the end the last). A count and the page's ids: PostgreSQL
+    stops reading at the page's end, which a window count over all rows would not."""
+    total = ordered.count()
+    paginator = _Counted(total, FLAGGED_PER_PAGE)
     try:
-        # Bounded: an OFFSET beyond the database's integers would be an error.
-        wanted = min(max(1, int(number or 1)), MAX_PAGE)
+        wanted = min(max(1, int(number or 1)), paginator.num_pages)
     except (TypeError, ValueError):
         wanted = 1
-    ids, total = _ids_and_total(ordered, (wanted - 1) * FLAGGED_PER_PAGE, FLAGGED_PER_PAGE)
-    if not ids and wanted > 1:  # past the end (rare): count, then read the last page
-        total = ordered.count()
-        wanted = max(1, -(-total // FLAGGED_PER_PAGE))
-        ids, _ = _ids_and_total(ordered, (wanted - 1) * FLAGGED_PER_PAGE, FLAGGED_PER_PAGE)
-    paginator = _Counted(total, FLAGGED_PER_PAGE)
+    offset = (wanted - 1) * FLAGGED_PER_PAGE
+    ids = list(ordered.values_list("pk", flat=True)[offset : offset + FLAGGED_PER_PAGE])
     return ids, Page(ids, wanted, paginator)
 
 

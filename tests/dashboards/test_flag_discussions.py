@@ -367,7 +367,7 @@ def test_the_overview_costs_the_same_with_the_14_day_filter(
     # Every view measured here builds the overview (a new data version: the cached part
     # is not used); test_overview_cache pins the cached view.
     freshness.bump()
-    with django_assert_max_num_queries(15) as few:
+    with django_assert_max_num_queries(16) as few:
         browser.get(OVERVIEW)
     n = len(few.captured_queries)  # read now: the next request resets the query log
     # The load's flags are all fresh; age them by a month so the filtered list has rows.

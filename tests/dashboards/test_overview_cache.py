@@ -166,12 +166,12 @@ def test_the_overview_runs_the_same_queries_for_300_or_600_clients_cached_or_not
     make_load(clinic=admin_a.clinic, therapists=3, clients=300, questionnaires=4, prefix="S")
     browser = client_for(admin_a)
     browser.get(OVERVIEW)
-    # A miss, 15: session, user, second factor, clinic; therapists, their caseloads
-    # (one grouped row each), the kept sent counts; the flagged page's ids with their
-    # total, its rows, their open questionnaires and therapists; the overdue list with
-    # its total; the failed schedules; the next link expiry; the audit line.
+    # A miss, 16: session, user, second factor, clinic; therapists, their caseloads
+    # (one grouped row each), the kept sent counts; the flagged count, the page's ids,
+    # its rows, their open questionnaires and therapists; the overdue list with its
+    # total; the failed schedules; the next link expiry; the audit line.
     freshness.bump()
-    with django_assert_max_num_queries(15) as miss:
+    with django_assert_max_num_queries(16) as miss:
         browser.get(OVERVIEW)
     # A hit, 5: session, user, second factor, clinic, the audit line.
     with django_assert_max_num_queries(5) as hit:
@@ -182,3 +182,17 @@ def test_the_overview_runs_the_same_queries_for_300_or_600_clients_cached_or_not
     assert response.status_code == 200
     with django_assert_num_queries(len(hit.captured_queries)):
         assert browser.get(OVERVIEW).status_code == 200
+
+
+def test_any_page_number_shows_a_page(admin_a: User) -> None:
+    make_load(clinic=admin_a.clinic, therapists=2, clients=200, questionnaires=4, prefix="P")
+    browser = client_for(admin_a)
+    first = browser.get(OVERVIEW + "?page=abc").content.decode()
+    pages = re.search(r"Page 1 of (\d+)", first)
+    assert pages is not None and int(pages[1]) >= 2
+    last = f"Page {pages[1]} of {pages[1]}"
+    for number in (pages[1], "999", "9" * 30, "-1"):
+        response = browser.get(OVERVIEW + f"?page={number}")
+        assert response.status_code == 200
+        expected = "Page 1 of" if number == "-1" else last
+        assert expected in response.content.decode(), number
