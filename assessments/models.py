@@ -94,6 +94,10 @@ class Administration(models.Model):
     linked_to = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="linked_ratings"
     )
+    # Set with its first link (a paper form or a therapist's rating has none): the clinic
+    # overview counts "sent" questionnaires by this mark, not by a join with the links.
+    # A default in the database too, so the release before it can still insert rows.
+    sent_by_link = models.BooleanField(default=False, db_default=False)
 
     objects = AdministrationQuerySet.as_manager()
 
@@ -382,7 +386,9 @@ class FlagDiscussion(models.Model):
         return f"flags of administration {self.administration_id} discussed"
 
 
-# The schedules' models live in their own module; imported here so Django registers them.
+# The overview's counts and the schedules' models live in their own modules; imported
+# here so Django registers them.
+from .alliance.counts.models import SentCount  # noqa: E402, F401
 from .schedules.models import (  # noqa: E402, F401
     ClinicSchedule,
     OccasionState,

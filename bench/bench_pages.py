@@ -11,10 +11,15 @@ What it does, in order (everything on 127.0.0.1; see docs/benchmarks.md for figu
      home   - 1 therapist with 200 clients, 30 questionnaires each (therapist home)
      chart  - 1 client with 60 questionnaires (the client page)
      submit - 1,000 clients with 30 questionnaires each (questionnaire GET and submit)
-   then gives every seeded questionnaire the (used) link it would have been sent by,
-   asks 10 % of the clients of "load" and "home" for a new questionnaire through the
-   real service (so "waiting" lists and open-link flags have rows), and VACUUM ANALYZEs.
-   --skip-seed keeps an existing database and goes straight to step 2.
+     group  - 100 therapists, 10,000 clients, 12 questionnaires each (a clinic group:
+              its overview, exports page and export status page)
+   then gives every seeded questionnaire the (used) link it would have been sent by
+   (and the overview's kept counts for them), asks 10 % of the clients of "load",
+   "home" and "group" for a new questionnaire through the real service (so "waiting"
+   lists and open-link flags have rows), and VACUUM ANALYZEs.
+   --skip-seed keeps an existing database: it is migrated (a no-op when current) and
+   any clinic above it lacks (a database seeded before "group" existed) is seeded the
+   same way, the others left as they are; then step 2.
 2. Per run: signed-in sessions for the three staff members (written the way a sign-in
    writes them); questionnaires an earlier run left open are withdrawn.
 3. Two gunicorns with the same settings and workers: the app, and the same Django
@@ -79,8 +84,12 @@ CLINICS = {
     "home": {"therapists": 1, "clients": 200, "questionnaires": 30},
     "chart": {"therapists": 1, "clients": 1, "questionnaires": 60},
     "submit": {"therapists": 10, "clients": 1000, "questionnaires": 30},
+    # A clinic group at scale (issue 17): 12 questionnaires a client (a week apart: all
+    # within the overview's 90 days) keep its seeding near two minutes.
+    "group": {"therapists": 100, "clients": 10000, "questionnaires": 12},
 }
-WAITING_SHARE = 0.10  # clients of "load" and "home" with a questionnaire waiting
+WAITING_SHARE = 0.10  # clients of "load", "home" and "group" with a questionnaire waiting
+WAITING_IN = ("load", "home", "group")
 
 
 # --- the bare view: imported by the second gunicorn, never by the app ----------------
@@ -295,15 +304,20 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def add_used_links() -> int:
+def add_used_links(slugs: list[str]) -> int:
     """Every seeded client questionnaire was sent by link (its response says channel
     "link"): give each one the link it had, revoked at completion as submitting does,
-    so the clinic overview's sent/completed counts join real rows. Runs once, on the
-    fresh database (no NOT EXISTS guard: with the table's statistics taken while it was
-    empty, PostgreSQL picks a sequential anti-join that rescans the rows this very
-    statement inserts, and 186,000 rows took eleven minutes)."""
+    then mark them sent by link and count them as `issue_link` would have (the clinic
+    overview reads those counts). Runs once per clinic, right after seeding it (no NOT
+    EXISTS guard: with the table's statistics taken while it was empty, PostgreSQL
+    picks a sequential anti-join that rescans the rows this very statement inserts, and
+    186,000 rows took eleven minutes)."""
     from django.db import connection
 
+    from assessments.alliance.counts import recount
+    from clinicians.models import Clinic
+
+    clinic_ids = list(Clinic.objects.filter(slug__in=slugs).values_list("pk", flat=True))
     with connection.cursor() as cur:
         cur.execute(
             """
@@ -313,10 +327,13 @@ def add_used_links() -> int:
                        || md5(random()::text), 'UTF8')), 'hex'),
                    a.created_at, a.completed_at, 'link'
             FROM assessments_administration a
-            WHERE a.rater = 'client' AND a.status = 'completed'
-            """
+            WHERE a.rater = 'client' AND a.status = 'completed' AND a.clinic_id = ANY(%s)
+            """,
+            [clinic_ids],
         )
-        return cur.rowcount
+        added = cur.rowcount
+    recount.rebuild(clinic_ids)
+    return added
 
 
 def add_waiting(slug: str, share: float) -> int:
@@ -345,13 +362,11 @@ def add_waiting(slug: str, share: float) -> int:
     return asked
 
 
-def seed(env: dict[str, str], db: str) -> dict[str, float]:
+def seed_clinics(env: dict[str, str], db: str, slugs: list[str]) -> dict[str, float]:
+    """seed_load each clinic, then their used links, counts and waiting questionnaires."""
     timings: dict[str, float] = {}
-    print(f"Creating database {db} and migrating ...", flush=True)
-    recreate_database(db)
-    seconds, _ = manage("migrate", "--noinput", env=env)
-    timings["migrate"] = seconds
-    for slug, sizes in CLINICS.items():
+    for slug in slugs:
+        sizes = CLINICS[slug]
         seconds, out = manage(
             "seed_load",
             "--clinic",
@@ -369,16 +384,39 @@ def seed(env: dict[str, str], db: str) -> dict[str, float]:
     started = time.perf_counter()
     psql("ANALYZE", db)  # fresh tables have no statistics yet
     setup_django(env)
-    links = add_used_links()
-    timings["used links"] = time.perf_counter() - started
+    links = add_used_links(slugs)
+    timings["used links and their counts"] = time.perf_counter() - started
     started = time.perf_counter()
-    waiting = add_waiting("load", WAITING_SHARE) + add_waiting("home", WAITING_SHARE)
+    waiting = sum(add_waiting(slug, WAITING_SHARE) for slug in slugs if slug in WAITING_IN)
     timings["waiting questionnaires (service)"] = time.perf_counter() - started
     print(f"  {links:,} used links added; {waiting} questionnaires asked for through the service")
     started = time.perf_counter()
     psql("VACUUM (ANALYZE)", db)  # what autovacuum would have done by now
     timings["vacuum analyze"] = time.perf_counter() - started
     return timings
+
+
+def seed(env: dict[str, str], db: str) -> dict[str, float]:
+    print(f"Creating database {db} and migrating ...", flush=True)
+    recreate_database(db)
+    seconds, _ = manage("migrate", "--noinput", env=env)
+    return {"migrate": seconds, **seed_clinics(env, db, list(CLINICS))}
+
+
+def update_seeded(env: dict[str, str], db: str) -> dict[str, float]:
+    """--skip-seed on a database seeded by an older version of this script: migrate it
+    (the migrations fill what they add, such as the overview's counts) and seed the
+    clinics it lacks (the group clinic), leaving the others as they are."""
+    seconds, _ = manage("migrate", "--noinput", env=env)
+    setup_django(env)
+    from clinicians.models import Clinic
+
+    present = set(Clinic.objects.filter(slug__in=list(CLINICS)).values_list("slug", flat=True))
+    missing = [slug for slug in CLINICS if slug not in present]
+    if not missing:
+        return {"migrate": seconds}
+    print(f"Seeding the clinics this database lacks: {', '.join(missing)} ...", flush=True)
+    return {"migrate": seconds, **seed_clinics(env, db, missing)}
 
 
 # --- per-run fixtures ----------------------------------------------------------------
@@ -388,6 +426,7 @@ class Fixtures:
     csrf_token: str
     staff: dict[str, str] = field(default_factory=dict)  # who -> session key
     chart_client_pk: int = 0
+    export_job_pk: int = 0
     open_sessions: list[str] = field(default_factory=list)  # session keys
     spare_sessions: list[str] = field(default_factory=list)  # for in-process counts
     done_sessions: list[str] = field(default_factory=list)  # completed questionnaires
@@ -471,6 +510,8 @@ def open_questionnaires(count: int) -> list[str]:
         .annotate(n=Max("session_number"))
         .values_list("patient_id", "n")
     )
+    from assessments.alliance.counts import recount
+
     now, today = timezone.now(), timezone.localdate()
     expires = now + timedelta(days=clinic.invitation_expiry_days)
     admins, hashes = [], []
@@ -490,6 +531,7 @@ def open_questionnaires(count: int) -> list[str]:
                 created_by_id=a.therapist_id,
                 created_at=now,
                 expires_at=expires,
+                sent_by_link=True,
             )
         )
         hashes.append(hash_token(new_token()))
@@ -502,6 +544,9 @@ def open_questionnaires(count: int) -> list[str]:
             ),
             batch_size=5000,
         )
+        # Counted as sent, as issue_link counts each (so that every submit also adds to
+        # the clinic overview's counts, as a real one does).
+        recount.rebuild([clinic.pk])
     return hashes
 
 
@@ -550,8 +595,37 @@ def staff_fixtures() -> Fixtures:
         User.objects.get(clinic__slug="chart", role=Role.THERAPIST)
     )
     fx.staff["admin_load"] = staff_session(User.objects.get(clinic__slug="load", role=Role.ADMIN))
+    admin_group = User.objects.get(clinic__slug="group", role=Role.ADMIN)
+    fx.staff["admin_group"] = staff_session(admin_group)
     fx.chart_client_pk = Patient.objects.get(clinic__slug="chart").pk
+    fx.export_job_pk = export_job(admin_group)
     return fx
+
+
+def export_job(admin) -> int:
+    """An export of the group clinic's questionnaires as the background job leaves it
+    half-way (what its status page shows while the file is written)."""
+    from django.utils import timezone
+
+    from assessments.models import Response
+    from integrations.models import ExportJob, ExportStatus
+
+    total = Response.objects.filter(
+        administration__clinic_id=admin.clinic_id, is_current=True
+    ).count()
+    job, _ = ExportJob.objects.update_or_create(
+        clinic_id=admin.clinic_id,
+        created_by=admin,
+        format="csv",
+        defaults={
+            "status": ExportStatus.RUNNING,
+            "total_rows": total,
+            "done_rows": total // 2,
+            "started_at": timezone.now(),
+            "heartbeat_at": timezone.now(),
+        },
+    )
+    return job.pk
 
 
 def client_fixtures(fx: Fixtures, submissions: int) -> None:
@@ -597,6 +671,24 @@ def staff_pages(fx: Fixtures) -> list[Page]:
             "admin overview (5,000 clients)",
             "/console/alliance/",
             cookie=f"sessionid={fx.staff['admin_load']}",
+        ),
+        Page(
+            "clinic group overview (10,000 clients)",
+            "/console/alliance/",
+            cookie=f"sessionid={fx.staff['admin_group']}",
+        ),
+        # The exports of the group clinic: the page that asks for one, and the status
+        # page of a job writing 120,000 questionnaires (the file itself is written in the
+        # background: bench/bench_exports.py measures that).
+        Page(
+            "exports page (10,000 clients)",
+            "/exports/",
+            cookie=f"sessionid={fx.staff['admin_group']}",
+        ),
+        Page(
+            "export status (10,000 clients)",
+            f"/exports/jobs/{fx.export_job_pk}/",
+            cookie=f"sessionid={fx.staff['admin_group']}",
         ),
     ]
 
@@ -1005,9 +1097,7 @@ def main() -> int:
     procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
     try:
-        timings = {} if args.skip_seed else seed(env, args.db)
-        if args.skip_seed:
-            setup_django(env)
+        timings = update_seeded(env, args.db) if args.skip_seed else seed(env, args.db)
         retired = retire_leftovers()
         if retired:
             print(f"Withdrew {retired:,} questionnaires an earlier run left open")

@@ -6,57 +6,40 @@ Python only for the rows shown, so the page costs the same whatever the clinic's
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments.alliance.dashboards import CaseloadRow, rows_for
 from assessments.alliance.low import LowRule, low_rule_for
 from assessments.alliance.summaries import gap_threshold
 from clinicians.access import patients_visible_to
-from clinicians.models import CaseAssignment, Clinic, Patient, PatientStatus, Role, User
+from clinicians.models import CaseAssignment, Clinic, Patient, PatientStatus, User
 
-from ..models import AccessLink, Administration, AdministrationStatus, Rater
+from ..models import Administration, AdministrationStatus, Rater
+from .clinic_stats import TherapistStats, therapist_stats
 
 # "Not discussed within 14 days": the flag was raised this long ago and nobody has
 # marked it discussed since.
 STALE_DAYS = 14
 
 
-@dataclass
-class TherapistStats:
-    therapist: User
-    active_clients: int = 0
-    sent: int = 0
-    completed: int = 0
-    pomps: list[float] = field(default_factory=list)
-
-    @property
-    def completion_rate(self) -> float | None:
-        return 100.0 * self.completed / self.sent if self.sent else None
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.pomps) if self.pomps else None
-
-    @property
-    def spread(self) -> tuple[float, float] | None:
-        """The middle half (first to third quartile) of the latest totals."""
-        if len(self.pomps) < 2:
-            return None
-        q = statistics.quantiles(self.pomps, n=4, method="inclusive")
-        return (q[0], q[2])
+@dataclass(frozen=True)
+class OverdueRow:
+    pk: int
+    code: str
+    prompt: str  # the overdue flag's prompt, as the caseload words it
 
 
 @dataclass
 class ClinicOverview:
     stats: list[TherapistStats]
     flagged: Page  # of CaseloadRow, one page at a time
-    overdue: list[CaseloadRow]  # the first OVERDUE_LISTED
+    overdue: list[OverdueRow]  # the first OVERDUE_LISTED
     overdue_count: int
     start: date
     end: date
@@ -134,69 +117,21 @@ def clinic_overview(
     clients. Filtering and counting happen in the database; flags are worked out in
     Python only for the rows shown."""
     clinic = user.clinic
-    therapists = list(
-        User.objects.filter(clinic=clinic, role=Role.THERAPIST, is_active=True).order_by(
-            "display_name", "email"
-        )
-    )
-    stats = {t.pk: TherapistStats(t) for t in therapists}
     active = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    for therapist_id, pomp in active.filter(assignments__ended_at__isnull=True).values_list(
-        "assignments__therapist_id", "alliance__total_pomp"
-    ):
-        s = stats.get(therapist_id)
-        if s is None:
-            continue
-        s.active_clients += 1
-        if pomp is not None:
-            s.pomps.append(pomp)
-    # A datetime range (not created_at__date) lets the index on created_at serve it.
-    first = timezone.make_aware(datetime.combine(start, time.min), clinic.zone)
-    after = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), clinic.zone)
-    sent_by_link = Exists(AccessLink.objects.filter(administration=OuterRef("pk")))
-    counts = (
-        Administration.objects.filter(
-            clinic=clinic, rater=Rater.CLIENT, created_at__gte=first, created_at__lt=after
-        )
-        .filter(sent_by_link)  # sent as a link or code, not typed in from paper
-        .values("therapist_id")
-        .annotate(
-            sent=Count("id"),
-            done=Count("id", filter=Q(status=AdministrationStatus.COMPLETED)),
-        )
-    )
-    for c in counts:
-        if c["therapist_id"] in stats:
-            stats[c["therapist_id"]].sent = c["sent"]
-            stats[c["therapist_id"]].completed = c["done"]
+    stats = therapist_stats(clinic, active, start, end)
     today, now = clinic.today(), timezone.now()
     low = low_rule_for(clinic)
     flagged = active.filter(_stale_filter(low, today) if stale_only else _flagged_filter(low))
-    flagged_page = Paginator(flagged.order_by("code", "pk"), FLAGGED_PER_PAGE).get_page(page)
-    flagged_rows = rows_for(
-        Patient.objects.filter(pk__in=[p.pk for p in flagged_page.object_list]).order_by(
-            "code", "pk"
-        ),
-        clinic,
-        low,
-    )
+    flagged_ids, flagged_page = _page(flagged.order_by("code", "pk"), page)
+    flagged_rows = rows_for(_listed(flagged_ids), clinic, low)
     _add_therapists(flagged_rows)
     flagged_page.object_list = flagged_rows
-    overdue_ids = list(
-        active.filter(_overdue_filter(clinic, today, now))
-        .order_by("code", "pk")
-        .values_list("pk", flat=True)
-    )
-    overdue_count = len(overdue_ids)
-    overdue_rows = rows_for(
-        Patient.objects.filter(pk__in=overdue_ids[:OVERDUE_LISTED]).order_by("code", "pk"),
-        clinic,
-        low,
-    )
+    overdue = active.filter(_overdue_filter(clinic, today, now)).order_by("code", "pk")
+    overdue_rows, overdue_count = _overdue(overdue, clinic, today, now)
     return ClinicOverview(
-        list(stats.values()),
+        stats,
         flagged_page,
-        [r for r in overdue_rows if "overdue" in r.flag_codes],
+        overdue_rows,
         overdue_count,
         start,
         end,
@@ -206,6 +141,105 @@ def clinic_overview(
 
 
 FLAGGED_PER_PAGE = 50
+
+
+class _Counted(Paginator):
+    """A paginator told its count (read with the page's rows) instead of counting."""
+
+    def __init__(self, total: int, per_page: int) -> None:
+        super().__init__([], per_page)
+        self.total = total
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return self.total
+
+
+def _ids_and_total(ordered: QuerySet[Patient], offset: int, limit: int) -> tuple[list[int], int]:
+    """The ids of one slice and the number of all rows, in one query (a window count
+    over the whole result, before LIMIT); past the end, no ids and a total of 0."""
+    rows = list(
+        ordered.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+            offset : offset + limit
+        ]
+    )
+    return [pk for pk, _ in rows], rows[0][1] if rows else 0
+
+
+def _page(ordered: QuerySet[Patient], number: str | int | None) -> tuple[list[int], Page]:
+    """Page `number` of the clients' ids (as Paginator.get_page reads it: not a number is
+    the first page, past the end the last). A count and the page's ids: PostgreSQL
+    stops reading at the page's end, which a window count over all rows would not."""
+    total = ordered.count()
+    paginator = _Counted(total, FLAGGED_PER_PAGE)
+    try:
+        wanted = min(max(1, int(number or 1)), paginator.num_pages)
+    except (TypeError, ValueError):
+        wanted = 1
+    offset = (wanted - 1) * FLAGGED_PER_PAGE
+    ids = list(ordered.values_list("pk", flat=True)[offset : offset + FLAGGED_PER_PAGE])
+    return ids, Page(ids, wanted, paginator)
+
+
+def _listed(ids: list[int]) -> QuerySet[Patient]:
+    return Patient.objects.filter(pk__in=ids).order_by("code", "pk")
+
+
+def _overdue(
+    overdue: QuerySet[Patient], clinic: Clinic, today: date, now: datetime
+) -> tuple[list[OverdueRow], int]:
+    """The first OVERDUE_LISTED overdue clients with the overdue flag's prompt, and how
+    many there are, in one query: only code, dates and the latest expired link are read
+    (the list shows nothing else), not each client's summary and flags. The prompt is
+    the caseload's overdue rule (`dashboards._flags`) on those figures; a test keeps the
+    two the same."""
+    expired = Administration.objects.filter(
+        patient=OuterRef("pk"),
+        status=AdministrationStatus.OPEN,
+        rater=Rater.CLIENT,
+        expires_at__lte=now,
+    ).order_by("-created_at")
+    rows = list(
+        overdue.annotate(
+            total=Window(Count("pk")), expired_made=Subquery(expired.values("created_at")[:1])
+        ).values_list(
+            "pk", "code", "activated_on", "alliance__completed_at", "expired_made", "total"
+        )[:OVERDUE_LISTED]
+    )
+    zone, listed = clinic.zone, []
+    for pk, code, activated_on, completed_at, expired_made, _total in rows:
+        last_done = timezone.localtime(completed_at, zone).date() if completed_at else None
+        since = last_done or activated_on
+        if expired_made is not None and (
+            last_done is None or timezone.localtime(expired_made, zone).date() >= last_done
+        ):
+            prompt = _(
+                "The last questionnaire link expired unanswered: ask again, or use the kiosk."
+            )
+        elif (today - since).days > clinic.overdue_days:
+            prompt = _(
+                "No questionnaire for %(days)s days: ask for one after the next session."
+            ) % {"days": (today - since).days}
+        else:
+            continue  # the database's rule is by instants, the caseload's by days
+        listed.append(OverdueRow(pk, code, prompt))
+    return listed, rows[0][5] if rows else 0
+
+
+def overview_valid_until(clinic: Clinic, today: date, now: datetime) -> datetime:
+    """When the overview stops being right without any write: at the next expiry of one
+    of the clinic's open links (that client turns overdue), or at the clinic's midnight
+    (days open, the overdue rule)."""
+    midnight = timezone.make_aware(
+        datetime.combine(today + timedelta(days=1), time.min), clinic.zone
+    )
+    next_expiry = Administration.objects.filter(
+        clinic=clinic,
+        status=AdministrationStatus.OPEN,
+        rater=Rater.CLIENT,
+        expires_at__gt=now,
+    ).aggregate(first=Min("expires_at"))["first"]
+    return min(midnight, next_expiry) if next_expiry else midnight
 
 
 def default_period(today: date | None = None) -> tuple[date, date]:

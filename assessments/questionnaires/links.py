@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from clinicians import audit
 from clinicians.models import Patient, Role, User
 
+from ..alliance.counts import keep as sent_counts
 from ..models import (
     AccessLink,
     Administration,
@@ -109,6 +110,7 @@ def issue_link(administration: Administration, purpose: str = "link") -> str:
     AccessLink.objects.create(
         administration=administration, token_hash=hash_token(token), purpose=purpose
     )
+    sent_counts.link_issued(administration)  # the first link makes it "sent"
     return token
 
 

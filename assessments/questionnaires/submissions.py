@@ -17,6 +17,7 @@ from assessments import signals
 from clinicians import audit
 from clinicians.models import Patient, Role, User
 
+from ..alliance.counts import keep as sent_counts
 from ..alliance.summaries import refresh_alliance
 from ..models import (
     Administration,
@@ -133,6 +134,7 @@ def response_submit(
             administration.status = AdministrationStatus.COMPLETED
             administration.completed_at = response.submitted_at
             administration.save(update_fields=["status", "completed_at"])
+            sent_counts.completed(administration)  # the clinic overview's counts
             administration.links.filter(revoked_at__isnull=True).update(
                 revoked_at=response.submitted_at
             )

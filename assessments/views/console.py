@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assessments.alliance.counts import recount as sent_counts
 from assessments.alliance.low import low_rule_for, refresh_low_cutoffs
 from assessments.questionnaires.forms import ClinicSettingsForm, KioskEnrolForm
 from assessments.questionnaires.kiosk import kiosk_enrol, kiosk_revoke
@@ -33,6 +34,9 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
             # The cut-offs are otherwise refreshed nightly with the norms; a clinic that
             # has just chosen "lowest 10 %" sees it in force at once.
             refresh_low_cutoffs(clinic_id=clinic.pk)
+        if "time_zone" in form.changed_data:
+            # The overview's kept counts are by day of the clinic's calendar.
+            sent_counts.rebuild([clinic.pk])
         audit.record(
             action="clinic_settings_changed",
             actor=staff_user(request),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from alliance_site import freshness
 from assessments.alliance.dashboards import (
     FLAG_CODES,
     SORTS,
@@ -18,7 +22,12 @@ from assessments.alliance.dashboards import (
     waiting_in,
 )
 from assessments.alliance.low import low_rule_for
-from assessments.alliance.overview import STALE_DAYS, clinic_overview, default_period
+from assessments.alliance.overview import (
+    STALE_DAYS,
+    clinic_overview,
+    default_period,
+    overview_valid_until,
+)
 from assessments.schedules.selectors import failed_schedules
 from clinicians import audit
 from clinicians.access import admin_required, staff_user, therapist_required
@@ -62,7 +71,10 @@ def _parse_date(raw: str | None, fallback: date) -> tuple[date, bool]:
 
 @admin_required
 def clinic_alliance(request: HttpRequest) -> HttpResponse:
-    default_start, default_end = default_period(request.user.clinic.today())
+    user = staff_user(request)
+    clinic = user.clinic
+    today = clinic.today()
+    default_start, default_end = default_period(today)
     start, ok_start = _parse_date(request.GET.get("start"), default_start)
     end, ok_end = _parse_date(request.GET.get("end"), default_end)
     errors = []
@@ -73,18 +85,40 @@ def clinic_alliance(request: HttpRequest) -> HttpResponse:
         errors.append(_("The start date is after the end date; the two were swapped."))
         start, end = end, start
     stale = request.GET.get("stale") == "1"
-    overview = clinic_overview(
-        staff_user(request), start=start, end=end, page=request.GET.get("page"), stale_only=stale
+    page = request.GET.get("page")
+    now = timezone.now()
+
+    def build() -> tuple[str, datetime]:
+        overview = clinic_overview(user, start=start, end=end, page=page, stale_only=stale)
+        context = {
+            "overview": overview,
+            "flagged": overview.flagged,
+            "stale_days": STALE_DAYS,
+            "low_rule": overview.low.describe() if overview.low else [],
+            "failed_schedules": failed_schedules(user),
+            "request": request,  # for the pager's links; no context processors (no CSRF)
+        }
+        html = render_to_string("assessments/dashboards/_clinic_overview.html", context)
+        return html, overview_valid_until(clinic, today, now)
+
+    # The same for every admin of the clinic: nothing in it is the viewer's own. The
+    # query string is in the key because the pager's links repeat it.
+    part = freshness.cached_part(
+        "clinic-overview",
+        (
+            clinic.pk,
+            user.role,
+            get_language(),
+            today,
+            start,
+            end,
+            stale,
+            page,
+            request.GET.urlencode(),
+        ),
+        build,
+        now=now,
     )
-    context = {
-        "overview": overview,
-        "flagged": overview.flagged,
-        "stale_days": STALE_DAYS,
-        "low_rule": overview.low.describe() if overview.low else [],
-        "errors": errors,
-        "nav": "console",
-        "section": "alliance",
-        "failed_schedules": failed_schedules(staff_user(request)),
-    }
+    context = {"overview_part": part, "errors": errors, "nav": "console", "section": "alliance"}
     audit.record_list_view(request, page="clinic_alliance")
     return render(request, "assessments/dashboards/clinic.html", context)

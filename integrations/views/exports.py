@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.contrib import messages
 from django.http import (
     FileResponse,
@@ -14,9 +15,12 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from alliance_site import freshness
 from assessments.models import AdministrationStatus
 from assessments.questionnaires.selectors import get_administration_for
 from assessments.scoring.registry import get_registry
@@ -46,12 +50,25 @@ def _attachment(response: HttpResponse, name: str) -> HttpResponse:
 def _render(request: HttpRequest, form: ExportForm, status: int = 200) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     jobs = ExportJob.objects.filter(created_by=user).exclude(status=ExportStatus.EXPIRED)[:10]
+    form_html = None
+    if not form.is_bound:
+        # The empty form is the same for everyone of a clinic and role (the therapists
+        # to choose from, the forms): rendered once per data version, not per view,
+        # which a clinic with 100 therapists notices. No CSRF token inside (the
+        # template adds it); a form with errors is rendered as it is.
+        form_html = freshness.cached_part(
+            "export-form",
+            (user.clinic_id, user.role, get_language()),
+            lambda: (as_crispy_form(form), None),
+            now=timezone.now(),
+        )
     return render(
         request,
         "integrations/exports.html",
         {
             "nav": "exports",
             "form": form,
+            "form_html": form_html,
             "jobs": jobs,
             "stream_max": conf.export_stream_max_rows(),
             "keep_hours": conf.export_keep_hours(),

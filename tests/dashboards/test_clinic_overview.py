@@ -8,12 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.alliance.loadgen import make_load
+from assessments.alliance.dashboards import rows_for
 from assessments.alliance.overview import clinic_overview
-from assessments.models import OccasionKind
+from assessments.alliance.summaries import refresh_alliance
+from assessments.models import Administration, OccasionKind, Response
 from assessments.questionnaires.links import Occasion, administration_request
 from clinicians.models import Patient, User
-from tests.conftest import client_for
+from tests.conftest import client_for, make_client
 
 from .test_caseload import rate
 
@@ -62,16 +63,41 @@ def test_another_clinics_admin_sees_none_of_it(admin_b: User, client_a1: Patient
     assert "Tess" not in page
 
 
-def test_the_overview_runs_the_same_queries_for_300_or_600_clients(
-    admin_a: User, django_assert_num_queries, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
-    make_load(clinic=admin_a.clinic, therapists=3, clients=300, questionnaires=4, prefix="S")
-    browser = client_for(admin_a)
-    browser.get(OVERVIEW)
-    # 14, and 1 for the schedules that failed (at most 50, with client and therapist).
-    with django_assert_max_num_queries(15) as few:
-        browser.get(OVERVIEW)
-    make_load(clinic=admin_a.clinic, therapists=3, clients=300, questionnaires=4, prefix="T")
-    with django_assert_num_queries(len(few.captured_queries)):
-        response = browser.get(OVERVIEW)
-    assert response.status_code == 200
+def test_the_overdue_list_words_each_client_as_the_caseload_flags_them(
+    admin_a: User, therapist_a1: User
+) -> None:
+    clinic = admin_a.clinic
+    today = timezone.localdate()
+    long_ago = today - timedelta(days=60)
+    never = make_client(clinic, "O-1", therapist_a1, activated_on=long_ago)
+    old = make_client(clinic, "O-2", therapist_a1, activated_on=long_ago)
+    rate(therapist_a1, old, [4])
+    Response.objects.filter(administration__patient=old).update(
+        submitted_at=timezone.now() - timedelta(days=40)
+    )
+    expired = make_client(clinic, "O-3", therapist_a1)
+    rate(therapist_a1, expired, [4])
+    asked = administration_request(
+        actor=therapist_a1,
+        patient=expired,
+        form_code="wai-sr-client",
+        occasion=Occasion(OccasionKind.SESSION, 9, "", today),
+    ).administration
+    Administration.objects.filter(pk=asked.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    fresh = make_client(clinic, "O-4", therapist_a1)
+    rate(therapist_a1, fresh, [4])
+    refresh_alliance(patient_ids=[old.pk])
+    overview = clinic_overview(admin_a, start=today, end=today)
+    listed = [(r.pk, r.prompt) for r in overview.overdue]
+    by_caseload = [
+        (r.patient.pk, f.prompt)
+        for r in rows_for(Patient.objects.filter(clinic=clinic).order_by("code"), clinic)
+        for f in r.flags
+        if f.code == "overdue"
+    ]
+    assert listed == by_caseload
+    assert [pk for pk, _ in listed] == [never.pk, old.pk, expired.pk]
+    assert overview.overdue_count == 3
+    assert "expired unanswered" in listed[2][1] and "No questionnaire for 60 days" in listed[0][1]
