@@ -27,7 +27,7 @@ from .fixtures import all_answers, open_questionnaire, post_answers
 pytestmark = pytest.mark.django_db
 
 _STATEMENT = re.compile(
-    r'^(SELECT|INSERT(?: OR IGNORE)? INTO|UPDATE|DELETE FROM)\s.*?(?:FROM\s+)?"(\w+)"',
+    r'^(SELECT|INSERT(?: OR IGNORE)? INTO|UPDATE|DELETE FROM)\s.*?(?:FROM\s+)?"?(\w+)"?',
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -70,7 +70,8 @@ GET_STATEMENTS = ["SELECT django_session", "SELECT assessments_accesslink"]
 
 # The first submission: the session, the link (as for the page), then one transaction:
 # the questionnaire locked, the response and its answers (one INSERT each), the
-# questionnaire completed and its links withdrawn, the client's summary (its row locked,
+# questionnaire completed, the clinic overview's kept count (one upsert), its links
+# withdrawn, the client's summary (its row locked,
 # the clinic's norms, the series, the discussions, the row written) and the audit line.
 POST_STATEMENTS = [
     "SELECT django_session",
@@ -79,6 +80,7 @@ POST_STATEMENTS = [
     "INSERT assessments_response",
     "INSERT assessments_answer",
     "UPDATE assessments_administration",
+    "INSERT assessments_sentcount",
     "UPDATE assessments_accesslink",
     "SELECT assessments_formnorms",
     "SELECT assessments_alliancesummary FOR UPDATE",
