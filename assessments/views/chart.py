@@ -61,8 +61,16 @@ def _page(
 ) -> HttpResponse:
     user = staff_user(request)
     patient = row.patient
-    current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
-    is_own_client = bool(current and current.therapist_id == user.pk)
+    therapist: User | None
+    if user.role == Role.THERAPIST:
+        # A therapist sees only the clients currently assigned to them
+        # (patients_visible_to), so they are this client's therapist: no query.
+        therapist = user
+    else:
+        current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist")
+        assignment = current.first()
+        therapist = assignment.therapist if assignment else None
+    is_own_client = therapist is not None and therapist.pk == user.pk
     body = client_page_body(patient.pk, is_own_client=is_own_client, clinic=user.clinic)
     latest = row.summary.latest if row.summary is not None else None
     may_mark = (
@@ -80,7 +88,7 @@ def _page(
         "row": row,
         "mark_form": form if may_mark else None,
         "patient": patient,
-        "current_therapist": current.therapist if current else None,
+        "current_therapist": therapist,
         "is_own_client": is_own_client,
         "nav": "caseload" if user.role == Role.THERAPIST else "console",
     }
