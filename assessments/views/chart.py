@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,13 +40,15 @@ class DiscussedForm(forms.Form):
 
 
 def _client_row(user: User, pk: object, low: LowRule) -> CaseloadRow:
-    """The client's flags now, as the caseload shows them, with the latest
-    questionnaire's response (the "mark as discussed" form names its questionnaire).
-    404 unless `user` may see the client: get_client_for's rule, in the same query."""
+    """The client's flags now, as the caseload shows them, with their latest scored
+    questionnaire (`patient.latest_administration`: the one the "mark as discussed"
+    form names). 404 unless `user` may see the client: get_client_for's rule, in the
+    same query."""
     pid = parse_id(pk)
     if pid is None:
         raise Http404("No such client.")
-    one = patients_visible_to(user).filter(pk=pid).select_related("alliance__latest")
+    latest = F("alliance__latest__administration_id")  # one column, not the response
+    one = patients_visible_to(user).filter(pk=pid).annotate(latest_administration=latest)
     rows = rows_for(one, user.clinic, low)
     if not rows:
         raise Http404("No such client.")
@@ -72,7 +75,7 @@ def _page(
         therapist = assignment.therapist if assignment else None
     is_own_client = therapist is not None and therapist.pk == user.pk
     body = client_page_body(patient.pk, is_own_client=is_own_client, clinic=user.clinic)
-    latest = row.summary.latest if row.summary is not None else None
+    latest: int | None = getattr(patient, "latest_administration", None)
     may_mark = (
         patient.is_active
         and latest is not None
@@ -80,7 +83,7 @@ def _page(
         and not row.discussed
     )
     if may_mark and form is None and latest is not None:
-        form = DiscussedForm(initial={"administration": latest.administration_id})
+        form = DiscussedForm(initial={"administration": latest})
     context = {
         "body": body,
         "has_chart": has_chart(body),
