@@ -8,6 +8,7 @@ neighbours. The table below the chart keeps every date; the axis only has to ori
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,12 @@ _WIDE = set("mwMW@%")
 
 def text_width(text: str, font_size: float) -> float:
     """An upper estimate of `text`'s drawn width at `font_size`."""
+    return _ems(text) * font_size
+
+
+# Cached: the chart is drawn at three font sizes with the same labels.
+@functools.lru_cache(maxsize=4096)
+def _ems(text: str) -> float:
     em = 0.0
     for ch in text:
         if ch in _NARROW:
@@ -31,7 +38,7 @@ def text_width(text: str, font_size: float) -> float:
             em += 0.75
         else:
             em += 0.62
-    return em * font_size
+    return em
 
 
 @dataclass(frozen=True)

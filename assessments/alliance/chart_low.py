@@ -46,7 +46,7 @@ def low_lines(
     lo: float,
     hi: float,
     font_size: float,
-    occupied: Sequence[tuple[float, float]],
+    occupied: Drawn,
 ) -> str:
     """A shaded band up to each form's Low level and a line with its label in words
     (the band and the text tell it apart from the series without colour)."""
@@ -86,26 +86,47 @@ def low_lines(
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """Every marker of a drawing and the lines between them, so that a label can be put
+    where no line or marker runs under it."""
+
+    points: list[tuple[float, float]]
+    segments: list[tuple[float, float, float, float]]  # x0, y0, x1, y1
+
+    def any_within(self, left: float, right: float, top: float, bottom: float) -> bool:
+        """Whether a marker, or a sample along a line (every 4 units), is in the box.
+
+        Samples are made only for the lines that reach the box's width: a label box is
+        small, and a line of 60 questionnaires has hundreds of samples."""
+        if any(left <= px <= right and top <= py <= bottom for px, py in self.points):
+            return True
+        for x0, y0, x1, y1 in self.segments:
+            if max(x0, x1) < left - 1 or min(x0, x1) > right + 1:
+                continue  # every sample lies between the line's ends (1 unit for rounding)
+            steps = int(max(abs(x1 - x0), abs(y1 - y0)) // 4)
+            for i in range(1, steps):
+                px, py = x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps
+                if left <= px <= right and top <= py <= bottom:
+                    return True
+        return False
+
+
 def drawn_points(
     groups: Sequence[Sequence[SeriesPoint]],
     x: Callable[[date], float],
     y: Callable[[float], float],
     keys: Sequence[str],
-) -> list[tuple[float, float]]:
-    """Every marker, and samples along the lines between them (every 4 units), so that
-    a label can be put where no line or marker runs under it."""
-    out: list[tuple[float, float]] = []
+) -> Drawn:
+    """Every marker and the lines between them."""
+    points: list[tuple[float, float]] = []
+    segments: list[tuple[float, float, float, float]] = []
     for group in groups:
         for key in keys:
             pts = [(x(p.session_date), y(v)) for p in group if (v := getattr(p, key)) is not None]
-            out.extend(pts)
-            for (x0, y0), (x1, y1) in itertools.pairwise(pts):
-                steps = int(max(abs(x1 - x0), abs(y1 - y0)) // 4)
-                out.extend(
-                    (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
-                    for i in range(1, steps)
-                )
-    return out
+            points.extend(pts)
+            segments.extend((x0, y0, x1, y1) for (x0, y0), (x1, y1) in itertools.pairwise(pts))
+    return Drawn(points, segments)
 
 
 def _low_label_spot(
@@ -114,7 +135,7 @@ def _low_label_spot(
     end: float,
     ly: float,
     font_size: float,
-    occupied: Sequence[tuple[float, float]],
+    occupied: Drawn,
 ) -> tuple[float, float, str] | None:
     """Where the Low label goes: at the right or left end of its line, above or below
     it, wherever no data point sits under the text (the right end above when every
@@ -131,8 +152,6 @@ def _low_label_spot(
     def clear(spot: tuple[float, float, str]) -> bool:
         tx, ty, anchor = spot
         x0 = tx - w if anchor == "end" else tx
-        return not any(
-            x0 - 6 <= px <= x0 + w + 6 and ty - font_size - 6 <= py <= ty + 6 for px, py in occupied
-        )
+        return not occupied.any_within(x0 - 6, x0 + w + 6, ty - font_size - 6, ty + 6)
 
     return next((spot for spot in spots if clear(spot)), spots[0])

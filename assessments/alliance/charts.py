@@ -11,6 +11,7 @@ is shown at (CSS container queries pick one; the others are not displayed).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,8 +20,8 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from assessments.alliance.chart_labels import AxisLabel, place, thin
 from assessments.alliance.chart_low import drawn_points, low_lines
@@ -60,6 +61,14 @@ THERAPIST_LINE = Line("total_pomp", gettext_lazy("Total (therapist)"), "line-the
 def date_label(d: date) -> str:
     """The chart's date text: the same format as the table beside it, in the reader's
     language (English "9 Nov 2026", German "09.11.2026")."""
+    return _date_label(d, get_language())
+
+
+# The client page formats each session date three times (chart, scores, questionnaires)
+# and Django's date_format parses its format every time. The language is part of the
+# key: it chooses the format.
+@functools.lru_cache(maxsize=8192)
+def _date_label(d: date, language: str | None) -> str:
     return date_format(d, "SHORT_DATE_FORMAT")
 
 
@@ -77,8 +86,41 @@ def _marker(shape: str, x: float, y: float, css: str) -> str:
     return f'<polygon class="{css}" points="{pts}"/>'
 
 
+@dataclass(frozen=True)
+class ChartText:
+    """The chart's words, the same in every drawing of it: worked out once for the three
+    widths of `responsive_chart` (dates and occasion names are formatted and translated,
+    rupture tooltips composed)."""
+
+    labels: list[tuple[date, tuple[str, str]]]  # per session date: its date and occasions
+    ruptures: dict[int, str]  # index of a client point → its marker's tooltip
+    new_form_title: str
+    new_form: str
+
+
+def chart_text(client: Sequence[tuple[SeriesPoint, PointFlags]]) -> ChartText:
+    by_date: dict[date, list[str]] = {}
+    for p, _f in client:
+        names = by_date.setdefault(p.session_date, [])
+        occasion = p.occasion_label
+        if occasion not in names:
+            names.append(occasion)
+    ruptures = {}
+    for i, (_p, f) in enumerate(client):
+        if f.rupture:
+            said = _("repaired rupture") if f.repaired else _("possible rupture")
+            details = {**f.details, "marked": f.marked, "repaired": f.repaired}
+            ruptures[i] = f"{said}: {numbers('rupture', details)}"
+    return ChartText(
+        labels=[(d, (date_label(d), ", ".join(names))) for d, names in sorted(by_date.items())],
+        ruptures=ruptures,
+        new_form_title=_("New form: a new baseline"),
+        new_form=_("new form"),
+    )
+
+
 def axis_labels(
-    dates: Sequence[tuple[date, str]],
+    labels: Sequence[tuple[date, tuple[str, str]]],
     x_of: dict[date, float],
     *,
     font_size: float,
@@ -87,16 +129,7 @@ def axis_labels(
 ) -> list[AxisLabel]:
     """The x-axis labels that fit: one per session date (its date, then its occasions),
     thinned by their estimated widths so that no two touch."""
-    by_date: dict[date, list[str]] = {}
-    for d, occasion in dates:
-        names = by_date.setdefault(d, [])
-        if occasion not in names:
-            names.append(occasion)
-    candidates = [
-        place(x_of[d], (date_label(d), ", ".join(names)), font_size, lo, hi)
-        for d, names in sorted(by_date.items())
-    ]
-    return thin(candidates)
+    return thin([place(x_of[d], lines, font_size, lo, hi) for d, lines in labels])
 
 
 def chart_title(code: str) -> str:
@@ -118,14 +151,16 @@ def alliance_chart(
     css_class: str = "",
     title_id: str = "chart-title",
     ruptures: bool = True,
+    text: ChartText | None = None,
 ) -> SafeString | None:
     """Total, goal, task and bond (POMP 0-100) by session date, with the therapist's
     total, a marker at each possible rupture (filled) or repaired one (hollow; none
     with `ruptures=False`), and, given the clinic's `low` rule, the Low line of each
-    charted form."""
+    charted form. `text`: `chart_text(client)`, when the caller draws several widths."""
     dates = [p.session_date for p, _f in client] + [p.session_date for p in therapist]
     if not dates:
         return None
+    text = text or chart_text(client)
     height = height or round(min(max(width * 0.42, 280), 400))
     left, right, top = round(font_size * 3), 14, 14
     bottom = round(font_size * 2.9 + 10)  # two lines of axis text under the ticks
@@ -175,10 +210,10 @@ def alliance_chart(
     for p in (run[0] for run in runs[1:]):
         bx = x(p.session_date)
         parts.append(
-            f'<g class="form-break"><title>{escape(_("New form: a new baseline"))}</title>'
+            f'<g class="form-break"><title>{escape(text.new_form_title)}</title>'
             f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{base}"/>'
             f'<text class="axis" x="{bx + 3:.1f}" y="{top + font_size:.1f}">'
-            f"{escape(_('new form'))}</text></g>"
+            f"{escape(text.new_form)}</text></g>"
         )
     # Every questionnaire gets a tick; the labels that fit get a longer one and text.
     x_of = {p.session_date: x(p.session_date) for p, _f in client}
@@ -186,13 +221,7 @@ def alliance_chart(
         parts.append(
             f'<line class="tick" x1="{tick:.1f}" x2="{tick:.1f}" y1="{base}" y2="{base + 3}"/>'
         )
-    labels = axis_labels(
-        [(p.session_date, p.occasion_label) for p, _f in client],
-        x_of,
-        font_size=font_size,
-        lo=2,
-        hi=width - 2,
-    )
+    labels = axis_labels(text.labels, x_of, font_size=font_size, lo=2, hi=width - 2)
     parts.append('<g class="x-labels">')
     for label in labels:
         parts.append(
@@ -215,15 +244,12 @@ def alliance_chart(
             parts.append(_polyline(pts, line))
     own = [(x(p.session_date), y(p.total_pomp)) for p in therapist if p.total_pomp is not None]
     parts.append(_polyline(own, THERAPIST_LINE))
-    for p, f in client:
+    for i, (p, f) in enumerate(client):
         if ruptures and f.rupture:
             cx, cy = x(p.session_date), min(y(p.total_pomp or 0) + 16, base - 7)
             css = "rupture-marker repaired" if f.repaired else "rupture-marker"
-            label_text = _("repaired rupture") if f.repaired else _("possible rupture")
-            details = {**f.details, "marked": f.marked, "repaired": f.repaired}
-            label_text = f"{label_text}: {numbers('rupture', details)}"
             parts.append(
-                f'<g class="{css}"><title>{escape(label_text)}</title>'
+                f'<g class="{css}"><title>{escape(text.ruptures[i])}</title>'
                 f'<polygon points="{cx:.1f},{cy + 6:.1f} {cx - 7:.1f},{cy - 6:.1f} '
                 f'{cx + 7:.1f},{cy - 6:.1f}"/></g>'
             )
@@ -243,6 +269,7 @@ def responsive_chart(
     """The chart drawn at each of `variants`' widths, for a page to show the one that
     fits its container (see `.chart-figure` in alliance.css)."""
     drawings = []
+    text = chart_text(client)
     for name, width, height, font_size in variants:
         svg = alliance_chart(
             client,
@@ -255,6 +282,7 @@ def responsive_chart(
             css_class=f"chart-{name}",
             title_id=f"chart-title-{name}",
             ruptures=ruptures,
+            text=text,
         )
         if svg is None:
             return None

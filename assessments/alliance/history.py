@@ -46,14 +46,20 @@ class ClientHistory:
     client_points: list[tuple[SeriesPoint, PointFlags]]
     therapist_points: list[SeriesPoint]
     rows: list[HistoryRow]  # newest first
-    current: CaseloadRow  # the client's flags now, as the caseload shows them
+    # The client's flags now, as the caseload shows them (None when not asked for: the
+    # client page reads them itself, outside its cached part).
+    current: CaseloadRow | None
     low: LowRule
     unpaired: bool  # a therapist rating exists but none is on a paired form
 
 
-def client_history(patient: Patient, clinic: Clinic) -> ClientHistory:
-    """`clinic` is the patient's (the viewer's own, already loaded for the page)."""
-    low = low_rule_for(clinic)
+def client_history(
+    patient: Patient, clinic: Clinic, *, low: LowRule | None = None, with_current: bool = True
+) -> ClientHistory:
+    """`clinic` is the patient's (the viewer's own, already loaded for the page); `low`
+    its rule when the caller has it already (a query when the clinic uses its lowest
+    tenth)."""
+    low = low or low_rule_for(clinic)
     by_rater, client_points = client_chart_series(patient)
     therapist_points = [p for p in by_rater.get(Rater.THERAPIST, []) if p.total_pomp is not None]
     discussions = {
@@ -77,7 +83,9 @@ def client_history(patient: Patient, clinic: Clinic) -> ClientHistory:
         paired = own is not None and registry.are_paired(p.form_code, own.form_code)
         rows.append(HistoryRow(p, f, c, d, own, paired))
     rows.reverse()
-    current = rows_for(Patient.objects.filter(pk=patient.pk), clinic, low)[0]
+    current = None
+    if with_current:
+        current = rows_for(Patient.objects.filter(pk=patient.pk), clinic, low)[0]
     return ClientHistory(
         by_rater=by_rater,
         client_points=client_points,

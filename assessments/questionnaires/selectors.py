@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.http import Http404
 
 from assessments.scoring.definitions import Form, render_item_text
 from clinicians.access import parse_id, patients_visible_to
 from clinicians.models import Patient, User
 
-from ..models import Administration, KioskDevice, Response
+from ..models import Administration, AdministrationStatus, KioskDevice, Response, occasion_label
 
 
 def administrations_visible_to(user: User) -> QuerySet[Administration]:
@@ -41,17 +42,59 @@ def get_response_for(user: User, pk: int | str) -> Response:
         raise Http404("No such response.") from exc
 
 
-def client_questionnaires(patient: Patient) -> list[Administration]:
-    """Every questionnaire of one client, newest first, each with its current response
-    (a fixed number of queries, whatever their count; answers are read per questionnaire
-    on its own page)."""
-    current = Response.objects.filter(is_current=True).select_related("entered_by")
-    return list(
+@dataclass(frozen=True)
+class QuestionnaireRow:
+    """One questionnaire of a client's list, with its current response's totals."""
+
+    pk: int
+    session_date: date
+    occasion: str
+    session_number: int | None
+    occasion_note: str
+    form_code: str
+    rater: str
+    status: str
+    expires_at: datetime
+    answered: bool  # has a current response (its totals may still be None)
+    total_pomp: float | None
+    total_mean: float | None
+
+    @property
+    def occasion_label(self) -> str:
+        return occasion_label(self.occasion, self.session_number, self.occasion_note)
+
+    def state_at(self, now: datetime) -> str:
+        """open / completed / revoked / expired, as Administration.state says it."""
+        if self.status == AdministrationStatus.OPEN and self.expires_at <= now:
+            return "expired"
+        return self.status
+
+
+def client_questionnaires(patient: Patient) -> list[QuestionnaireRow]:
+    """Every questionnaire of one client, newest first, with its current response's
+    totals: one query and no model objects, whatever their count (answers are read per
+    questionnaire on its own page)."""
+    current = FilteredRelation("responses", condition=Q(responses__is_current=True))
+    rows = (
         Administration.objects.filter(patient=patient)
-        .select_related("therapist", "created_by")
-        .prefetch_related(Prefetch("responses", queryset=current, to_attr="current_responses"))
+        .annotate(current=current)
         .order_by("-session_date", "-created_at")
+        .values_list(
+            "pk",
+            "session_date",
+            "occasion",
+            "session_number",
+            "occasion_note",
+            "form_code",
+            "rater",
+            "status",
+            "expires_at",
+            "current__id",
+            "current__total_pomp",
+            "current__total_mean",
+        )
     )
+    return [QuestionnaireRow(*row[:9], row[9] is not None, *row[10:]) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from assessments.alliance.charts import chart_title, responsive_chart
-from assessments.alliance.history import ClientHistory, client_history
+from assessments.alliance.dashboards import CaseloadRow, rows_for
+from assessments.alliance.low import LowRule, low_rule_for
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
-from assessments.alliance.wording import norms_text
-from assessments.questionnaires.selectors import client_questionnaires
-from assessments.schedules.selectors import client_schedule
-from assessments.scoring.registry import get_registry
+from assessments.views.client_body import client_page_body, has_chart
 from clinicians import audit
-from clinicians.access import get_client_for, staff_required, staff_user
-from clinicians.models import Patient, Role
+from clinicians.access import (
+    parse_id,
+    patients_visible_to,
+    staff_required,
+    staff_user,
+)
+from clinicians.models import Role, User
 
 
 class DiscussedForm(forms.Form):
@@ -36,57 +39,72 @@ class DiscussedForm(forms.Form):
     )
 
 
+def _client_row(user: User, pk: object, low: LowRule) -> CaseloadRow:
+    """The client's flags now, as the caseload shows them, with their latest scored
+    questionnaire (`patient.latest_administration`: the one the "mark as discussed"
+    form names). 404 unless `user` may see the client: get_client_for's rule, in the
+    same query."""
+    pid = parse_id(pk)
+    if pid is None:
+        raise Http404("No such client.")
+    latest = F("alliance__latest__administration_id")  # one column, not the response
+    one = patients_visible_to(user).filter(pk=pid).annotate(latest_administration=latest)
+    rows = rows_for(one, user.clinic, low)
+    if not rows:
+        raise Http404("No such client.")
+    return rows[0]
+
+
 def _page(
-    request: HttpRequest, patient: Patient, form: DiscussedForm | None = None, status: int = 200
+    request: HttpRequest,
+    row: CaseloadRow,
+    low: LowRule,
+    form: DiscussedForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     user = staff_user(request)
-    history = client_history(patient, user.clinic)
-    current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist").first()
-    chart = responsive_chart(
-        history.client_points,
-        history.therapist_points,
-        low=history.low,
-        title=chart_title(patient.code),
-    )
-    row = history.current
+    patient = row.patient
+    therapist: User | None
+    if user.role == Role.THERAPIST:
+        # A therapist sees only the clients currently assigned to them
+        # (patients_visible_to), so they are this client's therapist: no query.
+        therapist = user
+    else:
+        current = patient.assignments.filter(ended_at__isnull=True).select_related("therapist")
+        assignment = current.first()
+        therapist = assignment.therapist if assignment else None
+    is_own_client = therapist is not None and therapist.pk == user.pk
+    body = client_page_body(patient.pk, is_own_client=is_own_client, clinic=user.clinic)
+    latest: int | None = getattr(patient, "latest_administration", None)
     may_mark = (
         patient.is_active
-        and row.summary is not None
-        and row.summary.latest_id is not None
+        and latest is not None
         and any(f.code != "overdue" for f in row.flags)
         and not row.discussed
     )
-    if may_mark and form is None:
-        form = DiscussedForm(initial={"administration": _latest_administration(history)})
-    points = history.client_points
-    latest_clients = points[-1][1].details.get("norms_clients", 0) if points else 0
+    if may_mark and form is None and latest is not None:
+        form = DiscussedForm(initial={"administration": latest})
     context = {
-        "latest_norms": norms_text(int(latest_clients or 0)),
-        "chart": chart,
-        "history": history,
+        "body": body,
+        "has_chart": has_chart(body),
+        "low": low,
         "row": row,
         "mark_form": form if may_mark else None,
         "patient": patient,
-        "administrations": client_questionnaires(patient),
-        "current_therapist": current.therapist if current else None,
-        "is_own_client": bool(current and current.therapist_id == user.pk),
+        "current_therapist": therapist,
+        "is_own_client": is_own_client,
         "nav": "caseload" if user.role == Role.THERAPIST else "console",
-        "registry": get_registry(),
-        "scheduled": client_schedule(patient),
     }
     return render(request, "assessments/staff/client_detail.html", context, status=status)
 
 
-def _latest_administration(history: ClientHistory) -> int | None:
-    points = history.client_points
-    return points[-1][0].administration_id if points else None
-
-
 @staff_required
 def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_client_for(staff_user(request), pk)
-    audit.record_view(request, page="client", patient=patient)
-    return _page(request, patient)
+    user = staff_user(request)
+    low = low_rule_for(user.clinic)
+    row = _client_row(user, pk, low)
+    audit.record_view(request, page="client", patient=row.patient)
+    return _page(request, row, low)
 
 
 @require_POST
@@ -95,18 +113,19 @@ def flags_discussed(request: HttpRequest, pk: str) -> HttpResponse:
     """A therapist (own caseload: others' clients answer 404) or the clinic admin marks
     the client's current flags discussed, on the questionnaire the page showed."""
     user = staff_user(request)
-    patient = get_client_for(user, pk)
+    low = low_rule_for(user.clinic)
+    row = _client_row(user, pk, low)
+    patient = row.patient
     form = DiscussedForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The flags were not marked: please check the form below."))
-        return _page(request, patient, form, status=400)
-    history = client_history(patient, user.clinic)
+        return _page(request, row, low, form, status=400)
     try:
         marked = flags_discuss(
             actor=user,
             patient=patient,
             administration_id=form.cleaned_data["administration"],
-            flags=[f.code for f in history.current.flags],
+            flags=[f.code for f in row.flags],
             note=form.cleaned_data["note"],
             request=request,
         )

@@ -214,7 +214,7 @@ def test_without_a_chart_the_flags_card_keeps_the_low_rule(
     # A Low flag needs a client total, and any client total draws a chart; should the
     # chart still be missing, the rule stays in the card rather than vanishing.
     (low_client,) = clinic_of(1, therapist_a1)
-    monkeypatch.setattr("assessments.views.chart.responsive_chart", lambda *a, **k: None)
+    monkeypatch.setattr("assessments.views.client_body.responsive_chart", lambda *a, **k: None)
     page = client_for(therapist_a1).get(f"/clients/{low_client.pk}/").content.decode()
     rule = "a threshold this clinic chose"
     assert page.count(rule) == 1
