@@ -33,6 +33,7 @@ from assessments.alliance.dashboards import FLAG_CODES, Flag, flag_list, flag_na
 from assessments.alliance.discussions import QUESTIONNAIRE_FLAGS, is_discussed
 from assessments.alliance.low import LowRule
 from assessments.alliance.summaries import gap_threshold
+from assessments.alliance.wording import prompts
 from clinicians.access import patients_visible_to
 from clinicians.models import Clinic, Patient, PatientStatus, User
 
@@ -145,7 +146,9 @@ def _keys(
                 last,
                 frozenset(codes),
                 bool(link),
-                is_discussed(list(codes), discussion_id=discussion_id, latest=bool(latest)),
+                # Most clients have no flag a discussion could cover: no call for them.
+                bool(codes - {"overdue"})
+                and is_discussed(list(codes), discussion_id=discussion_id, latest=bool(latest)),
             )
         )
     return out
@@ -253,7 +256,7 @@ def _shown(
     if not keys:
         return []
     by_pk = {k.pk: k for k in keys}
-    names = flag_names()  # translated once per page
+    names, said = flag_names(), prompts()  # translated once per page
     zone = clinic.zone
     rows: dict[int, ShownRow] = {}
     for values in with_schedule(Patient.objects.filter(pk__in=list(by_pk))).values_list(*_SHOWN):
@@ -274,6 +277,7 @@ def _shown(
             details=details or {},
             expired_link=k.expired_link,
             days_without=(today - since).days,
+            said=said,
         )
         rows[pk] = ShownRow(
             pk=pk,

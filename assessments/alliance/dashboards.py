@@ -115,11 +115,13 @@ def flag_list(
     details: dict,
     expired_link: bool,
     days_without: int,
+    said: dict[str, str] | None = None,
 ) -> list[Flag]:
     """The flags `codes` with their words, in the order every page shows them.
 
     `expired_link`: the overdue flag comes from a link that expired unanswered (else
-    from `days_without` days without a questionnaire). The caseload, which works out
+    from `days_without` days without a questionnaire); `said`: `prompts()`, when the
+    caller has them already. The caseload, which works out
     the codes in SQL, and `rows_for`, which works them out here, share these words.
     """
     flags: list[Flag] = []
@@ -141,7 +143,7 @@ def flag_list(
             )
         )
     if codes & {"rupture", "dropping", "first_dip"}:
-        said = prompts()
+        said = said or prompts()
         for code in ("rupture", "dropping", "first_dip"):
             if code in codes:
                 flags.append(
