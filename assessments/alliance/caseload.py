@@ -1,9 +1,11 @@
 """The therapist's caseload page, read in three queries whatever the caseload's size.
 
 `dashboards.caseload_rows` builds a model object for every active client and works out
-every flag in Python; the page shows 50. Here the database works out the flags of every
-client (the same rules as `dashboards._flags`, as SQL expressions), the narrow keys of
-all active clients come back as tuples, filtering, sorting and paging happen on those
+every flag in Python; the page shows 50. Here the narrow columns of all active clients
+come back as tuples (the database works out what needs the links or the clinic's
+calendar: whether a link expired unanswered since the last questionnaire, that
+questionnaire's day), the flags are worked out from them (the rules of
+`dashboards._flags`), filtering, sorting and paging happen on those
 (in Python, so that codes sort exactly as `str.lower()` sorts them, which no SQL
 collation promises), and only the rows shown are read in full:
 
@@ -43,51 +45,60 @@ from ..schedules.selectors import with_schedule
 PAGE_SIZE = 50
 WAITING_LISTED = 100
 
-# The flag columns of the first query and their codes; "overdue" comes in two columns
-# (f_link, f_days): from a link that expired unanswered, or from days without one.
-_FLAG_COLUMNS = ("f_low", "f_rupture", "f_dropping", "f_first_dip", "f_gap")
-_CODES = ("low", "rupture", "dropping", "first_dip", "gap")
 
-
-def _one_if(condition: Q | Exists) -> Case:
-    # 1 or 0, never NULL: a client without a summary row has NULL in every joined
-    # column, and a NULL would not compare as "no flag".
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
-def _flag_columns(clinic: Clinic, low: LowRule, today: date, now: datetime) -> dict[str, Case]:
-    """Each flag of `dashboards._flags` as a 0/1 column of the client's row (of a query
-    annotated with `done_day`, the day of the last questionnaire on the clinic's clock)."""
-    scored = Q(alliance__total_pomp__isnull=False)
-    gap = gap_threshold()
-    zone = clinic.zone
+def _expired_link(clinic: Clinic, now: datetime) -> Case:
+    """1 where `dashboards._flags` calls the client overdue for a link that expired
+    unanswered, else 0 (of a query annotated with `done_day`, the day of the last
+    questionnaire on the clinic's clock): one made on or after that day, calendar days
+    on the clinic's clock, or any one when there is no questionnaire yet."""
     expired = Administration.objects.filter(
         patient=OuterRef("pk"),
         status=AdministrationStatus.OPEN,
         rater=Rater.CLIENT,
         expires_at__lte=now,
     )
-    # `_flags` compares calendar days on the clinic's clock: the newest expired link
-    # was made on or after the day of the last completed questionnaire.
-    since_last = expired.annotate(day=TruncDate("created_at", tzinfo=zone)).filter(
+    since_last = expired.annotate(day=TruncDate("created_at", tzinfo=clinic.zone)).filter(
         day__gte=OuterRef("done_day")
     )
-    cutoff = today - timedelta(days=clinic.overdue_days)
-    return {
-        "f_low": _one_if(scored & low.q()),
-        "f_rupture": _one_if(scored & Q(alliance__rupture=True)),
-        "f_dropping": _one_if(scored & Q(alliance__dropping=True, alliance__rupture=False)),
-        "f_first_dip": _one_if(scored & Q(alliance__first_dip=True)),
-        "f_gap": _one_if(scored & (Q(alliance__gap__gte=gap) | Q(alliance__gap__lte=-gap))),
-        "f_link": _one_if(
-            Q(Exists(expired), alliance__completed_at__isnull=True) | Q(Exists(since_last))
+    # Never NULL: a client without a summary row has NULL in every joined column.
+    return Case(
+        When(
+            Q(Exists(expired), alliance__completed_at__isnull=True) | Q(Exists(since_last)),
+            then=Value(1),
         ),
-        # More than overdue_days days since the last questionnaire (or since the
-        # client became active, without one); used only where f_link is 0.
-        "f_days": _one_if(
-            Q(done_day__lt=cutoff) | Q(alliance__completed_at__isnull=True, activated_on__lt=cutoff)
-        ),
-    }
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def flag_codes(
+    *,
+    low: LowRule,
+    gap_at: float,
+    total: float | None,
+    form_code: str,
+    rupture: bool,
+    dropping: bool,
+    first_dip: bool,
+    gap: float | None,
+    overdue: bool,
+) -> frozenset[str]:
+    """The codes `dashboards._flags` raises, from the summary's columns."""
+    codes: set[str] = set()
+    if total is not None:
+        if low.is_low(form_code, total):
+            codes.add("low")
+        if rupture:
+            codes.add("rupture")
+        elif dropping:  # a rupture is also a drop: shown once, as the rupture
+            codes.add("dropping")
+        if first_dip:
+            codes.add("first_dip")
+        if gap is not None and abs(gap) >= gap_at:
+            codes.add("gap")
+    if overdue:
+        codes.add("overdue")
+    return frozenset(codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,29 +125,46 @@ class ClientKeys:
 def _keys(
     patients: QuerySet[Patient], clinic: Clinic, low: LowRule, today: date, now: datetime
 ) -> list[ClientKeys]:
-    zone = clinic.zone
+    # More than overdue_days days since the last questionnaire (or since the client
+    # became active, without one).
+    cutoff = today - timedelta(days=clinic.overdue_days)
+    gap_at = gap_threshold()
     rows = (
-        patients.annotate(done_day=TruncDate("alliance__completed_at", tzinfo=zone))
-        .annotate(**_flag_columns(clinic, low, today, now))
+        patients.annotate(done_day=TruncDate("alliance__completed_at", tzinfo=clinic.zone))
+        .annotate(expired_link=_expired_link(clinic, now))
         .order_by("code")  # as the model's ordering, which the old sorts were stable on
         .values_list(
             "pk",
             "code",
+            "activated_on",
+            "done_day",
+            "expired_link",
             "alliance__total_pomp",
+            "alliance__form_code",
+            "alliance__rupture",
+            "alliance__dropping",
+            "alliance__first_dip",
+            "alliance__gap",
             "alliance__change",
             "alliance__session_date",
-            *_FLAG_COLUMNS,
-            "f_link",
-            "f_days",
             "alliance__discussion_id",
             "alliance__discussed_latest",
         )
     )
     out = []
-    for pk, code, total, change, last, *flags, link, days, discussion_id, latest in rows:
-        codes = {c for c, on in zip(_CODES, flags, strict=True) if on}
-        if link or days:
-            codes.add("overdue")
+    for pk, code, active, done, link, total, form, rup, drop, dip, gap, *rest in rows:
+        change, last, discussion_id, latest = rest
+        codes = flag_codes(
+            low=low,
+            gap_at=gap_at,
+            total=total,
+            form_code=form or "",
+            rupture=bool(rup),
+            dropping=bool(drop),
+            first_dip=bool(dip),
+            gap=gap,
+            overdue=bool(link) or (done or active) < cutoff,
+        )
         out.append(
             ClientKeys(
                 pk,
@@ -144,7 +172,7 @@ def _keys(
                 total,
                 change,
                 last,
-                frozenset(codes),
+                codes,
                 bool(link),
                 # Most clients have no flag a discussion could cover: no call for them.
                 bool(codes - {"overdue"})
