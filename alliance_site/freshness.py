@@ -1,7 +1,7 @@
 """Rendered page parts kept in the shared cache, never served stale.
 
-A cached part is stored under the *data version* read before its data, and every write
-to client data changes that version, so an entry made before a write is never read
+A cached part is stored with the *data version* read before its data, and every write
+to client data changes that version, so an entry made before a write is never served
 after it. The version is not bumped by the 80-odd write sites one by one (one missed
 site would show flags that contradict the scores beside them): an execute wrapper on
 every database connection sees each INSERT, UPDATE and DELETE, raw SQL and bulk updates
@@ -169,24 +169,30 @@ def cached_part(
     """
     if not enabled():
         return mark_safe(build()[0])  # noqa: S308 - rendered by a template, escaped
-    current = version()  # read before the data, never after
-    if current is None:
-        return mark_safe(build()[0])  # noqa: S308
     # Hashed: a query string can be long and hold anything.
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    key = f"alliance:part:{name}:{current}:{digest}"
+    key = f"alliance:part:{name}:{digest}"
+    # The entry holds the version it was built under; the version and the entry come
+    # in one round trip (read before the data, never after), and an entry of another
+    # version is a miss. A builder that read an older version may overwrite a newer
+    # entry: that costs a rebuild, never a stale page.
+    _local.changed_since_read = False  # a read: the next write must bump again
     try:
-        hit = cache.get(key)
+        got = cache.get_many([VERSION_KEY, key])
     except Exception:
         log.warning("page cache: read failed", exc_info=True)
-        hit = None
-    if hit is not None:
-        return mark_safe(hit)  # noqa: S308 - stored by this function below
+        got = {}
+    current = got.get(VERSION_KEY) or version()
+    if current is None:
+        return mark_safe(build()[0])  # noqa: S308
+    hit = got.get(key)
+    if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == current:
+        return mark_safe(hit[1])  # noqa: S308 - stored by this function below
     text, until = build()
     seconds = MAX_SECONDS if until is None else min(MAX_SECONDS, (until - now).total_seconds())
     if seconds >= 1:
         try:
-            cache.set(key, text, int(seconds))
+            cache.set(key, (current, text), int(seconds))
         except Exception:
             log.warning("page cache: write failed", exc_info=True)
     return mark_safe(text)  # noqa: S308

@@ -106,6 +106,71 @@ class CaseloadRow:
         return min(days) if days else None
 
 
+def flag_list(
+    codes: set[str],
+    *,
+    names: dict[str, str],
+    low: LowRule,
+    form_code: str,
+    details: dict,
+    expired_link: bool,
+    days_without: int,
+    said: dict[str, str] | None = None,
+) -> list[Flag]:
+    """The flags `codes` with their words, in the order every page shows them.
+
+    `expired_link`: the overdue flag comes from a link that expired unanswered (else
+    from `days_without` days without a questionnaire); `said`: `prompts()`, when the
+    caller has them already. The caseload, which works out
+    the codes in SQL, and `rows_for`, which works them out here, share these words.
+    """
+    flags: list[Flag] = []
+    if "low" in codes:
+        flags.append(
+            Flag(
+                "low",
+                names["low"],
+                _(
+                    "Among this clinic's lowest totals on this form (the clinic's own "
+                    "choice; no published cut-off): worth asking how the work together "
+                    "feels."
+                )
+                if low.mode == LOWEST_DECILE and form_code in low.cutoffs
+                else _(
+                    "Below the threshold this clinic chose (no published cut-off): "
+                    "worth asking how the work together feels."
+                ),
+            )
+        )
+    if codes & {"rupture", "dropping", "first_dip"}:
+        said = said or prompts()
+        for code in ("rupture", "dropping", "first_dip"):
+            if code in codes:
+                flags.append(
+                    Flag(code, names[code], said[code], numbers(code, details.get(code, {})))
+                )
+    if "gap" in codes:
+        flags.append(
+            Flag(
+                "gap",
+                names["gap"],
+                _("You and the client see the same session differently: compare notes."),
+            )
+        )
+    if "overdue" in codes:
+        flags.append(
+            Flag(
+                "overdue",
+                names["overdue"],
+                _("The last questionnaire link expired unanswered: ask again, or use the kiosk.")
+                if expired_link
+                else _("No questionnaire for %(days)s days: ask for one after the next session.")
+                % {"days": days_without},
+            )
+        )
+    return flags
+
+
 def _flags(
     patient: Patient,
     summary: AllianceSummary | None,
@@ -116,40 +181,15 @@ def _flags(
     names: dict[str, str],
     low: LowRule,
 ) -> list[Flag]:
-    flags: list[Flag] = []
+    codes: set[str] = set()
     if summary is not None and summary.total_pomp is not None:
         if low.is_low(summary.form_code, summary.total_pomp):
-            flags.append(
-                Flag(
-                    "low",
-                    names["low"],
-                    _(
-                        "Among this clinic's lowest totals on this form (the clinic's own "
-                        "choice; no published cut-off): worth asking how the work together "
-                        "feels."
-                    )
-                    if low.mode == LOWEST_DECILE and summary.form_code in low.cutoffs
-                    else _(
-                        "Below the threshold this clinic chose (no published cut-off): "
-                        "worth asking how the work together feels."
-                    ),
-                )
-            )
-        said = prompts()
-        details = summary.flag_details or {}
+            codes.add("low")
         for code in ("rupture", "dropping", "first_dip"):
             if getattr(summary, code) and (code != "dropping" or not summary.rupture):
-                flags.append(
-                    Flag(code, names[code], said[code], numbers(code, details.get(code, {})))
-                )
+                codes.add(code)
         if summary.gap is not None and abs(summary.gap) >= gap_threshold():
-            flags.append(
-                Flag(
-                    "gap",
-                    names["gap"],
-                    _("You and the client see the same session differently: compare notes."),
-                )
-            )
+            codes.add("gap")
     expired = [a for a in open_links if a.expires_at <= now]
     zone = clinic.zone
     last_done = (
@@ -158,26 +198,20 @@ def _flags(
         else None
     )
     since = last_done or patient.activated_on
-    if expired and (
+    expired_link = bool(expired) and (
         last_done is None or timezone.localtime(expired[0].created_at, zone).date() >= last_done
-    ):
-        flags.append(
-            Flag(
-                "overdue",
-                names["overdue"],
-                _("The last questionnaire link expired unanswered: ask again, or use the kiosk."),
-            )
-        )
-    elif (today - since).days > clinic.overdue_days:
-        flags.append(
-            Flag(
-                "overdue",
-                names["overdue"],
-                _("No questionnaire for %(days)s days: ask for one after the next session.")
-                % {"days": (today - since).days},
-            )
-        )
-    return flags
+    )
+    if expired_link or (today - since).days > clinic.overdue_days:
+        codes.add("overdue")
+    return flag_list(
+        codes,
+        names=names,
+        low=low,
+        form_code=summary.form_code if summary is not None else "",
+        details=(summary.flag_details or {}) if summary is not None else {},
+        expired_link=expired_link,
+        days_without=(today - since).days,
+    )
 
 
 def rows_for(

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from alliance_site import freshness
-from assessments.alliance.dashboards import (
-    FLAG_CODES,
-    SORTS,
-    caseload_rows,
-    filter_and_sort,
-    flag_names,
-    waiting_in,
-)
+from assessments.alliance.caseload import caseload_page
+from assessments.alliance.dashboards import FLAG_CODES, SORTS, flag_names
 from assessments.alliance.low import low_rule_for
 from assessments.alliance.overview import (
     STALE_DAYS,
@@ -32,32 +26,67 @@ from assessments.schedules.selectors import failed_schedules
 from clinicians import audit
 from clinicians.access import admin_required, staff_user, therapist_required
 
-PAGE_SIZE = 50
+from .caseload_table import RowWriter
+
+# The filters and sorts a URL may ask for; anything else shows the default.
+CASELOAD_FLAGS = (*FLAG_CODES, "any", "discussed")
 
 
 @therapist_required
 def caseload(request: HttpRequest) -> HttpResponse:
+    """The therapist's active clients. The content (everything between the navigation
+    and the footer: no CSRF token, no messages) comes from the shared cache; on a hit no
+    client is read at all. The key holds everything the content depends on besides the
+    data: the therapist, the language, the clock it is shown on, the clinic's date (the
+    overdue rule counts days) and the query string (sort and page links keep it); the
+    entry ends when the first open link expires (a client turns overdue)."""
+    user = staff_user(request)
     flag = request.GET.get("flag", "")
-    flag = flag if flag in (*FLAG_CODES, "any", "discussed") else ""
+    flag = flag if flag in CASELOAD_FLAGS else ""
     sort = request.GET.get("sort", "flags")
     sort = sort if sort in SORTS else "flags"
-    low = low_rule_for(staff_user(request).clinic)
-    everyone = caseload_rows(staff_user(request), low=low)
-    rows = filter_and_sort(everyone, flag=flag, sort=sort)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "rows": page.object_list,
-        "total": len(rows),
-        "flag": flag,
-        "sort": sort,
-        "flag_choices": flag_names(),
-        "waiting": waiting_in(everyone)[:100],
-        "low_rule": low.describe(),
-        "nav": "caseload",
-    }
+    clinic = user.clinic
+    now = timezone.now()
+
+    def build() -> tuple[str, datetime | None]:
+        low = low_rule_for(clinic)
+        shown = caseload_page(
+            user, low=low, flag=flag, sort=sort, page=request.GET.get("page"), now=now
+        )
+        rows = shown.page.object_list
+        html = render_to_string(
+            "assessments/dashboards/_caseload_part.html",
+            {
+                "request": request,  # for the sort and page links ({% query_with %})
+                "page": shown.page,
+                "rows": rows,
+                "rows_html": mark_safe(RowWriter().rows(rows)),  # noqa: S308 - escaped there
+                "total": shown.total,
+                "flag": flag,
+                "sort": sort,
+                "flag_choices": flag_names(),
+                "waiting": shown.waiting,
+                "low_rule": low.describe(),
+            },
+        )
+        return html, shown.until
+
+    part = freshness.cached_part(
+        "caseload",
+        (
+            user.pk,
+            get_language(),
+            timezone.get_current_timezone_name(),
+            timezone.localdate(now, clinic.zone),
+            request.GET.urlencode(),
+        ),
+        build,
+        now=now,
+    )
     audit.record_list_view(request, page="caseload")
-    return render(request, "assessments/dashboards/caseload.html", context)
+    return render(
+        request, "assessments/dashboards/caseload.html", {"part": part, "nav": "caseload"}
+    )
 
 
 def _parse_date(raw: str | None, fallback: date) -> tuple[date, bool]:

@@ -53,6 +53,7 @@ def test_a_write_changes_the_version_and_a_quiet_one_does_not(clinic_a: Clinic) 
 @pytest.mark.django_db(transaction=True)
 def test_inside_a_transaction_it_bumps_at_each_write_and_once_after_commit() -> None:
     clinic = Clinic.objects.create(name="Bump", slug="bump")
+    freshness.version()  # this thread has read the version since its last write
     seen: list[str | None] = []
     with mock.patch.object(freshness, "bump", wraps=freshness.bump) as bumped:
         with transaction.atomic():
@@ -72,6 +73,7 @@ def test_inside_a_transaction_it_bumps_at_each_write_and_once_after_commit() -> 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_leaves_the_next_one_bumping() -> None:
     clinic = Clinic.objects.create(name="Roll", slug="roll")
+    freshness.version()
     with mock.patch.object(freshness, "bump", wraps=freshness.bump) as bumped:
         with pytest.raises(RuntimeError), transaction.atomic():
             Patient.objects.create(clinic=clinic, code="R-1")
@@ -128,3 +130,14 @@ def test_off_or_failing_cache_builds_every_time(settings: Any) -> None:
         assert freshness.cached_part("t", (), build, now=now) == "<p>built 3</p>"
     with mock.patch.object(cache, "set", side_effect=ConnectionError("down")):
         freshness.bump()  # logged, not raised
+
+
+@pytest.mark.django_db
+def test_every_write_after_a_cached_read_is_seen_in_one_transaction(clinic_a: Clinic) -> None:
+    calls, build = build_counter()
+    now = timezone.now()
+    freshness.cached_part("t", (), build, now=now)
+    for n in range(3):
+        Patient.objects.create(clinic=clinic_a, code=f"W-{n}")
+        assert freshness.cached_part("t", (), build, now=now) == f"<p>built {n + 2}</p>"
+    assert len(calls) == 4
