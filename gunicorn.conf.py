@@ -6,6 +6,7 @@ serves one small host and a large one.
 
 from __future__ import annotations
 
+import gc
 import glob
 import multiprocessing
 import os
@@ -113,6 +114,10 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
 
     connections.close_all()
     caches.close_all()
+    # Everything loaded so far lives as long as the worker: keep it out of the garbage
+    # collector's full passes, which otherwise walk Django's whole import graph again
+    # and again (about 0.7 ms per request on the benchmark's pages).
+    gc.freeze()
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from django import forms
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from alliance_site.freshness import cached_part
 from assessments.alliance.dashboards import CaseloadRow, rows_for
 from assessments.alliance.low import LowRule, low_rule_for
 from assessments.alliance.marking import NOTE_MAX, DiscussionError, flags_discuss
@@ -22,7 +30,9 @@ from clinicians.access import (
     staff_required,
     staff_user,
 )
-from clinicians.models import Role, User
+from clinicians.models import Patient, Role, User
+
+from ..models import Administration, AdministrationStatus, Rater
 
 
 class DiscussedForm(forms.Form):
@@ -55,14 +65,22 @@ def _client_row(user: User, pk: object, low: LowRule) -> CaseloadRow:
     return rows[0]
 
 
-def _page(
-    request: HttpRequest,
+# In the cached head, where the request's security token goes (a real token is 64
+# letters and digits, so this never is one).
+CSRF_STAND_IN = "csrf-stand-in-for-this-request"
+
+
+def _head(
+    user: User,
     row: CaseloadRow,
     low: LowRule,
-    form: DiscussedForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    user = staff_user(request)
+    form: DiscussedForm | None,
+    *,
+    csrf_token: str,
+) -> tuple[str, bool, SafeString]:
+    """The page above the body (who the client is, the actions, the flags now with the
+    "mark as discussed" form), whether the viewer is the client's own therapist, and
+    the body."""
     patient = row.patient
     therapist: User | None
     if user.role == Role.THERAPIST:
@@ -85,7 +103,6 @@ def _page(
     if may_mark and form is None and latest is not None:
         form = DiscussedForm(initial={"administration": latest})
     context = {
-        "body": body,
         "has_chart": has_chart(body),
         "low": low,
         "row": row,
@@ -93,18 +110,64 @@ def _page(
         "patient": patient,
         "current_therapist": therapist,
         "is_own_client": is_own_client,
-        "nav": "caseload" if user.role == Role.THERAPIST else "console",
+        "csrf_token": csrf_token,
     }
+    html = render_to_string("assessments/staff/_client_head.html", context)
+    return html, is_own_client, body
+
+
+def _page(
+    request: HttpRequest, title: str, head: str, body: SafeString, *, status: int = 200
+) -> HttpResponse:
+    nav = "caseload" if staff_user(request).role == Role.THERAPIST else "console"
+    context = {"title": title, "head": mark_safe(head), "body": body, "nav": nav}  # noqa: S308
     return render(request, "assessments/staff/client_detail.html", context, status=status)
 
 
 @staff_required
 def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    """The client's page. The part above the body is kept in the shared cache per
+    viewer (it is built only after `_client_row`'s access check, and any change to who
+    may see the client writes to the database and so retires it), with a stand-in for
+    the security token; on a hit no client row is read at all."""
     user = staff_user(request)
-    low = low_rule_for(user.clinic)
-    row = _client_row(user, pk, low)
-    audit.record_view(request, page="client", patient=row.patient)
-    return _page(request, row, low)
+    pid = parse_id(pk)
+    if pid is None:
+        raise Http404("No such client.")
+    now = timezone.now()
+
+    def build() -> tuple[str, datetime | None]:
+        low = low_rule_for(user.clinic)
+        row = _client_row(user, pid, low)
+        html, own, _body = _head(user, row, low, None, csrf_token=CSRF_STAND_IN)
+        facts = json.dumps({"title": row.patient.code, "own": own})
+        # Until the client's next open link expires: the overdue flag may then appear.
+        until = (
+            Administration.objects.filter(
+                patient_id=pid,
+                status=AdministrationStatus.OPEN,
+                rater=Rater.CLIENT,
+                expires_at__gt=now,
+            )
+            .order_by("expires_at")
+            .values_list("expires_at", flat=True)
+            .first()
+        )
+        return f"{facts}\n{html}", until
+
+    key = (
+        user.pk,
+        pid,
+        get_language(),
+        timezone.get_current_timezone_name(),
+        user.clinic.today(),
+    )
+    facts, head = cached_part("client-head", key, build, now=now).split("\n", 1)
+    known = json.loads(facts)
+    body = client_page_body(pid, is_own_client=known["own"], clinic=user.clinic)
+    audit.record_view(request, page="client", patient=Patient(pk=pid, clinic_id=user.clinic_id))
+    head = head.replace(CSRF_STAND_IN, get_token(request))
+    return _page(request, known["title"], head, body)
 
 
 @require_POST
@@ -119,7 +182,8 @@ def flags_discussed(request: HttpRequest, pk: str) -> HttpResponse:
     form = DiscussedForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The flags were not marked: please check the form below."))
-        return _page(request, row, low, form, status=400)
+        head, _own, body = _head(user, row, low, form, csrf_token=get_token(request))
+        return _page(request, patient.code, head, body, status=400)
     try:
         marked = flags_discuss(
             actor=user,

@@ -256,13 +256,16 @@ def test_the_same_queries_for_4_or_64_questionnaires_cached_or_not(
             queries(admin, client_a1),  # hit (the admin's own body: made now)
             queries(admin, client_a1),  # hit
         ]
-    # A therapist's view from the cache: the session, its user, their second factor and
-    # clinic (the middleware), the client with their flags, their open questionnaires
-    # and the audit line. A miss adds the body's seven: the client and clinic again
-    # (read after the data version), the scores, the norms, the discussions, the
-    # questionnaires, the schedule and its occasions. The clinic admin also reads who
-    # the therapist is (a therapist is the therapist of every client they can open).
-    assert counts[4] == counts[64] == [14, 7, 15, 8]
+    # A view from the cache: the session, its user, their second factor and clinic (the
+    # middleware) and the audit line; the client's part above the body is the viewer's
+    # own cached part, so the client is not read at all. A miss adds the head's three
+    # (the client with their flags, their open questionnaires, the next link to expire)
+    # and the body's seven: the client and clinic
+    # again (read after the data version), the scores, the norms, the discussions, the
+    # questionnaires, the schedule and its occasions. The clinic admin's first view
+    # also reads who the therapist is (a therapist is the therapist of every client
+    # they can open).
+    assert counts[4] == counts[64] == [15, 5, 16, 5]
 
 
 def test_an_admin_in_another_language_is_a_different_staff_member(
@@ -276,3 +279,28 @@ def test_an_admin_in_another_language_is_a_different_staff_member(
     english = make_staff(clinic_a, "erin@northside.test", Role.ADMIN, "Erin Admin")
     assert "Alliance over time" in page(client_for(english), client_a1)
     assert "Allianz im Verlauf" in page(client_for(german), client_a1)
+
+
+def test_the_cached_mark_form_carries_this_requests_token_and_posts(
+    therapist_a1: User, client_a1: Patient
+) -> None:
+    from assessments.models import FlagDiscussion
+    from assessments.views.chart import CSRF_STAND_IN
+
+    rate(therapist_a1, client_a1, [5, 5, 5, 5, 1])  # a sharp drop: flags to discuss
+    browser = client_for(therapist_a1)
+    browser.handler.enforce_csrf_checks = True
+    first, second = page(browser, client_a1), page(browser, client_a1)  # built, cached
+    assert same_but_tokens(first) == same_but_tokens(second)
+    assert CSRF_STAND_IN not in first + second
+    form = second[second.index('class="mark-discussed"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    administration = re.search(r'name="administration" value="(\d+)"', form)
+    assert token and administration
+    answer = browser.post(
+        reverse("assessments:flags_discussed", args=[client_a1.pk]),
+        {"csrfmiddlewaretoken": token.group(1), "administration": administration.group(1)},
+    )
+    assert answer.status_code == 302
+    assert FlagDiscussion.objects.filter(patient=client_a1).count() == 1
+    assert 'class="mark-discussed"' not in page(browser, client_a1)  # and seen at once

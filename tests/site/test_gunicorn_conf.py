@@ -37,7 +37,9 @@ def test_a_forked_worker_closes_the_masters_connections(monkeypatch: pytest.Monk
     with (
         mock.patch("django.db.connections.close_all") as db_closed,
         mock.patch("django.core.cache.caches.close_all") as caches_closed,
+        mock.patch("gc.freeze") as frozen,
     ):
         conf["post_fork"](server=None, worker=None)
     db_closed.assert_called_once_with()
     caches_closed.assert_called_once_with()
+    frozen.assert_called_once_with()  # what the worker loaded stays out of full passes
