@@ -22,9 +22,13 @@ What it does, in order (everything on 127.0.0.1; see docs/benchmarks.md for figu
    same way, the others left as they are; then step 2.
 2. Per run: signed-in sessions for the three staff members (written the way a sign-in
    writes them); questionnaires an earlier run left open are withdrawn.
-3. Two gunicorns with the same settings and workers: the app, and the same Django
-   project with a one-view URLconf (`bare_application` below), whose view returns
+3. Two gunicorns with the same settings and workers (and the project's
+   gunicorn.conf.py: preloaded, recycled every ~20,000 requests): the app, and the same
+   Django project with a one-view URLconf (`bare_application` below), whose view returns
    "ok" through the full middleware stack: the ceiling every page is compared with.
+   Both use the shared cache production has (`--redis`, a Redis database emptied
+   first): sessions read from it, and the page cache on (`--no-page-cache` turns the
+   page cache off, to measure every page as after a write).
 4. For each page: a warm-up, then `wrk --latency` for `--duration` seconds with
    bench/wrk/pages.lua, which checks every status, rotates per-request cookies where
    needed, and prints p50/p90/p95/p99 from wrk's own histogram. Staff pages go first;
@@ -38,7 +42,8 @@ What it does, in order (everything on 127.0.0.1; see docs/benchmarks.md for figu
 5. In-process, with Django's test client on the same database, right after each group
    of pages (so with the same data open): the SQL queries of one request to each page
    (CaptureQueriesContext), their database time, and the median time of one request
-   alone (no concurrency).
+   alone (no concurrency); then the same with the page cache missing on every request
+   (the data version changed before each, as any write changes it).
 
 The bare view is measured first and again last; ratios use their mean. Everything the
 script starts is stopped on exit, Ctrl+C or error.
