@@ -24,10 +24,11 @@ from assessments.questionnaires.links import (
 )
 from assessments.questionnaires.submissions import response_correct
 from assessments.schedules.models import OccasionState, ScheduledOccasion
-from assessments.schedules.services import CadenceValues, schedule_set, schedule_stop
+from assessments.schedules.services import schedule_set, schedule_stop
 from clinicians.models import Patient, Role, User
 from clinicians.services.caseloads import case_assign
 from tests.conftest import client_for, make_staff
+from tests.schedules.conftest import weekly
 
 from .test_caseload import rate
 
@@ -56,18 +57,6 @@ def ask(actor: User, patient: Patient, session: int) -> Administration:
     return administration_request(
         actor=actor, patient=patient, form_code="wai-sr-client", occasion=occasion
     ).administration
-
-
-def weekly(**overrides: Any) -> CadenceValues:
-    fields: dict[str, Any] = {
-        "form_code": "wai-sr-client",
-        "every": 1,
-        "unit": "weeks",
-        "weekday": 0,
-        "local_time": datetime(2026, 1, 1, 9).time(),
-        "times": None,
-    }
-    return CadenceValues(**{**fields, **overrides})
 
 
 def test_a_second_view_reads_the_body_from_the_cache(
