@@ -1,7 +1,8 @@
 """The therapist's caseload page, read in three queries whatever the caseload's size.
 
-`dashboards.caseload_rows` builds a model object for every active client and works out
-every flag in Python; the page shows 50. Here the narrow columns of all active clients
+The caseload as first written (now the tests' oracle, tests/dashboards/old_caseload.py)
+built a model object for every active client and worked out every flag in Python; the
+page shows 50. Here the narrow columns of all active clients
 come back as tuples (the database works out what needs the links or the clinic's
 calendar: whether a link expired unanswered since the last questionnaire, that
 questionnaire's day), the flags are worked out from them (the rules of
@@ -16,7 +17,8 @@ collation promises), and only the rows shown are read in full:
    page stops being right by itself (the first of them to expire).
 
 tests/dashboards/test_caseload_sql.py checks the flags, the filters and the order
-against `dashboards.filter_and_sort` over generated caseloads.
+against the old `filter_and_sort` (tests/dashboards/old_caseload.py) over generated
+caseloads.
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ def _keys(
 
 
 def _keep(flag: str) -> Callable[[ClientKeys], bool]:
-    """The filter of `dashboards.filter_and_sort`, on keys."""
+    """The old `filter_and_sort` filter (tests/dashboards/old_caseload.py), on keys."""
     if flag == "any":
         return lambda k: k.needs_attention
     if flag == "discussed":

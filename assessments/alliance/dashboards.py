@@ -18,8 +18,7 @@ from assessments.alliance.discussions import QUESTIONNAIRE_FLAGS, is_discussed
 from assessments.alliance.low import LOWEST_DECILE, LowRule, low_rule_for
 from assessments.alliance.summaries import gap_threshold
 from assessments.alliance.wording import numbers, prompts
-from clinicians.access import patients_visible_to
-from clinicians.models import Clinic, Patient, PatientStatus, User
+from clinicians.models import Clinic, Patient, User
 
 from ..models import (
     Administration,
@@ -28,7 +27,6 @@ from ..models import (
     FlagDiscussion,
     Rater,
 )
-from ..schedules.selectors import with_schedule
 
 
 @dataclass(frozen=True)
@@ -275,34 +273,3 @@ SORTS = {
         r.patient.code.lower(),
     ),
 }
-
-
-def caseload_rows(user: User, *, low: LowRule | None = None) -> list[CaseloadRow]:
-    """The therapist's active clients with their latest scores and flags."""
-    patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
-    # The next scheduled questionnaire and a failed scheduled email come with each row.
-    return rows_for(with_schedule(patients), user.clinic, low)
-
-
-def caseload_overview(user: User, *, flag: str = "", sort: str = "flags") -> list[CaseloadRow]:
-    return filter_and_sort(caseload_rows(user), flag=flag, sort=sort)
-
-
-def waiting_in(rows: list[CaseloadRow]) -> list[tuple[Patient, Administration]]:
-    """Questionnaires sent and still open, soonest to expire first (from rows already
-    loaded: no query, whatever else the database holds)."""
-    waiting = [(r.patient, r.waiting) for r in rows if r.waiting is not None]
-    return sorted(waiting, key=lambda pair: pair[1].expires_at)
-
-
-def filter_and_sort(rows: list[CaseloadRow], *, flag: str, sort: str) -> list[CaseloadRow]:
-    """`any`: the attention list (flags not yet discussed, or overdue); a flag code: the
-    clients with that flag not yet discussed; `discussed`: those whose flags were."""
-    if flag == "any":
-        rows = [r for r in rows if r.needs_attention]
-    elif flag == "discussed":
-        rows = [r for r in rows if r.discussed]
-    elif flag in FLAG_CODES:
-        rows = [r for r in rows if flag in r.flag_codes and (flag == "overdue" or not r.discussed)]
-    rows.sort(key=SORTS.get(sort, SORTS["flags"]))
-    return rows

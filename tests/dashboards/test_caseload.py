@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance_site import freshness
-from assessments.alliance.dashboards import caseload_overview
 from assessments.alliance.loadgen import make_load
 from assessments.alliance.summaries import refresh_alliance
 from assessments.models import OccasionKind, Rater
@@ -18,6 +17,7 @@ from assessments.questionnaires.links import Occasion, administration_request
 from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import Patient, Role, User
 from tests.conftest import client_for, make_client
+from tests.dashboards.old_caseload import caseload_overview
 
 pytestmark = pytest.mark.django_db
 

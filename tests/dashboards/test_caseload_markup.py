@@ -14,12 +14,12 @@ from django.template import engines
 from django.utils import timezone, translation
 
 from assessments.alliance.caseload import caseload_page
-from assessments.alliance.dashboards import caseload_rows, filter_and_sort
 from assessments.alliance.low import LowRule
 from assessments.models import AllianceSummary, FlagDiscussion
 from assessments.schedules.models import OccasionState, Schedule, ScheduledOccasion
 from assessments.views.caseload_table import RowWriter
 from clinicians.models import Clinic, Patient, User
+from tests.dashboards.old_caseload import caseload_rows, filter_and_sort
 
 from .caseloads import NOW, Client, Link, make_caseload
 

@@ -15,13 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessments.alliance.caseload import PAGE_SIZE, caseload_page
-from assessments.alliance.dashboards import FLAG_CODES, SORTS, caseload_rows, filter_and_sort
+from assessments.alliance.dashboards import FLAG_CODES, SORTS
 from assessments.alliance.low import LOWEST_DECILE, LowRule
 from assessments.models import (
     AdministrationStatus,
     FlagDiscussion,
 )
 from clinicians.models import Clinic, User
+from tests.dashboards.old_caseload import caseload_rows, filter_and_sort
 
 from .caseloads import NOW, Client, Link, make_caseload
 

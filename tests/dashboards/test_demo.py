@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 
 from assessments.alliance.analysis import client_chart_series
-from assessments.alliance.dashboards import caseload_rows
 from assessments.models import AllianceSummary, Answer, Rater, Response
 from clinicians.models import Patient, Role, User
 from tests.conftest import client_for
+from tests.dashboards.old_caseload import caseload_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance_site import freshness
-from assessments.alliance.dashboards import caseload_overview
 from assessments.alliance.discussions import attention_values, is_discussed, open_since
 from assessments.alliance.loadgen import make_load
 from assessments.alliance.overview import STALE_DAYS, clinic_overview
@@ -23,6 +22,7 @@ from assessments.questionnaires.links import Occasion
 from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import AuditEvent, Patient, Role, User
 from tests.conftest import client_for
+from tests.dashboards.old_caseload import caseload_overview
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.alliance.dashboards import caseload_overview
 from assessments.alliance.low import MIN_CLIENTS, LowRule, low_rule_for, lowest_decile_cutoff
 from assessments.alliance.overview import clinic_overview
 from assessments.alliance.summaries import refresh_norms
@@ -19,6 +18,7 @@ from assessments.questionnaires.links import Occasion
 from assessments.questionnaires.submissions import staff_entry_submit
 from clinicians.models import Patient, User
 from tests.conftest import client_for, make_client
+from tests.dashboards.old_caseload import caseload_overview
 
 pytestmark = pytest.mark.django_db
 

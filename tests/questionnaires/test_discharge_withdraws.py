@@ -99,8 +99,8 @@ def test_other_clients_questionnaires_stay_open(
 def test_a_discharged_client_leaves_the_waiting_and_overdue_lists(
     admin_a: User, therapist_a1: User, issued: IssuedLink, client_a1: Patient
 ) -> None:
-    from assessments.alliance.dashboards import caseload_overview, waiting_in
     from assessments.alliance.overview import clinic_overview
+    from tests.dashboards.old_caseload import caseload_overview, waiting_in
 
     later = timezone.now() + timedelta(days=40)  # overdue by any clinic's setting
     with time_machine.travel(later):

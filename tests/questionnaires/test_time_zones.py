@@ -10,12 +10,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.alliance.dashboards import caseload_overview
 from assessments.models import Administration, OccasionKind
 from assessments.questionnaires.links import IssuedLink, Occasion, administration_request
 from assessments.questionnaires.reminders import administration_email, reminders_send
 from clinicians.models import Clinic, Patient, User
 from tests.conftest import client_for
+from tests.dashboards.old_caseload import caseload_overview
 
 pytestmark = pytest.mark.django_db
 
